@@ -1,0 +1,27 @@
+# polyalpaca — multilingual instruction tuning studies, end to end.
+# Targets: `all` (every study's tables and figures); any file under results/ on its own.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/translate.smk"
+include: "rules/recipes.smk"
+include: "rules/train.smk"
+include: "rules/generate.smk"
+include: "rules/evaluate.smk"
+include: "rules/figures.smk"
+
+
+rule all:
+    input:
+        get_final_output(),
+    default_target: True

@@ -1,0 +1,55 @@
+# Config validation, the grid, wildcard constraints and input functions shared by every stage.
+import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))  # use the checkout's library even if not installed
+
+from polyalpaca.config import (
+    all_runs,
+    study_runs,
+    translation_pairs,
+    used_models,
+    used_trainsets,
+    validate_config,
+)
+from polyalpaca.errors import ConfigError
+from polyalpaca.provenance import code_version
+
+try:
+    validate_config(config)
+except ConfigError as err:
+    raise WorkflowError(f"{workflow.configfiles[-1] if workflow.configfiles else 'config'}: {err}")
+
+
+def _alternatives(names):
+    names = sorted(set(names))
+    return "|".join(re.escape(n) for n in names) if names else "(?!x)x"
+
+
+wildcard_constraints:
+    source=_alternatives(config["sources"]),
+    lang=_alternatives(config["languages"]),
+    model=_alternatives(config["models"]),
+    trainset=_alternatives(config["trainsets"]),
+    tuning=_alternatives(config["tunings"]),
+    testset=_alternatives(config["testsets"]),
+    metric=_alternatives(config.get("metrics", {})),
+    study=_alternatives(config["studies"]),
+    shard=r"\d+",
+
+
+RUNS = all_runs(config)
+
+
+def get_final_output():
+    """Every study's tables and figures (what `rule all` asks for)."""
+    targets = []
+    for target_fn in FINAL_TARGETS:
+        targets.extend(target_fn())
+    return targets
+
+
+# Each stage appends a function returning its final targets (figures, tables); a stage that does not
+# exist yet adds nothing, so `all` never asks for placeholder outputs.
+FINAL_TARGETS = []
