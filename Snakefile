@@ -5,7 +5,11 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config.yaml"
+# The paper grid by default; `--configfile` (or a profile's configfile) replaces it instead of being
+# merged into it, so a smaller grid never inherits the paper's runs.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config.yaml"
 
 
 report: "workflow/report/workflow.rst"

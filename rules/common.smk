@@ -40,6 +40,9 @@ wildcard_constraints:
 
 
 RUNS = all_runs(config)
+# Sources built by the data stage from a hub/URL/file, and those derived from other sources (recipes stage).
+DERIVED_SOURCES = sorted(name for name, spec in config["sources"].items() if "derive" in spec)
+FETCHED_SOURCES = sorted(name for name in config["sources"] if name not in DERIVED_SOURCES)
 
 
 def get_final_output():

@@ -1,1 +1,51 @@
-# rules of the data stage
+# Data stage: normalized sources and base models.
+
+
+localrules:
+    fetch_source,
+
+
+rule fetch_source:
+    output:
+        records="resources/sources/{source}.jsonl",
+        report="resources/sources/{source}.report.json",
+    wildcard_constraints:
+        source=_alternatives(FETCHED_SOURCES),
+    params:
+        spec=lambda wc: config["sources"][wc.source],
+        on_bad_line=config["on_bad_line"],
+        download_dir=config["data"]["download_dir"],
+        code=code_version("polyalpaca.data"),
+    log:
+        "logs/data/fetch_source/{source}.log",
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../workflow/scripts/fetch_source.py"
+
+
+def get_tiny_texts(wildcards):
+    """Sources whose text trains a tiny model's tokenizer (only tiny models have inputs)."""
+    if "tiny" not in config["models"][wildcards.model]:
+        return []
+    names = config["data"]["tiny_texts_from"] or FETCHED_SOURCES
+    return [f"resources/sources/{name}.jsonl" for name in names]
+
+
+rule fetch_model:
+    input:
+        texts=get_tiny_texts,
+    output:
+        directory("resources/models/{model}"),
+    params:
+        spec=lambda wc: config["models"][wc.model],
+        code=code_version("polyalpaca.data", "polyalpaca.tiny"),
+    log:
+        "logs/data/fetch_model/{model}.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../workflow/scripts/fetch_model.py"

@@ -17,6 +17,7 @@ from typing import Any, Iterable
 import jsonschema
 import yaml
 from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from .errors import ConfigError
 
@@ -49,8 +50,11 @@ def _registry(schema_dir: Path) -> Registry:
     resources = []
     for path in sorted(schema_dir.rglob("*.schema.yaml")):
         contents = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # A "$schema" in a referenced file makes jsonschema switch to the stock validator class for
+        # that dialect, which would stop filling in defaults below the reference: drop it here.
+        contents.pop("$schema", None)
         rel = path.relative_to(schema_dir).as_posix()
-        resources.append((rel, Resource.from_contents(contents)))
+        resources.append((rel, Resource(contents, specification=DRAFT202012)))
     return Registry().with_resources(resources)
 
 
