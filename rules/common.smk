@@ -56,3 +56,11 @@ def get_final_output():
 # Each stage appends a function returning its final targets (figures, tables); a stage that does not
 # exist yet adds nothing, so `all` never asks for placeholder outputs.
 FINAL_TARGETS = []
+
+
+def get_tiny_texts(wildcards):
+    """Sources whose text trains a tiny model's tokenizer (only tiny models have inputs)."""
+    if "tiny" not in config["models"][wildcards.model]:
+        return []
+    names = config["data"]["tiny_texts_from"] or FETCHED_SOURCES
+    return [f"resources/sources/{name}.jsonl" for name in names]

@@ -24,14 +24,6 @@ rule fetch_source:
         "../workflow/scripts/fetch_source.py"
 
 
-def get_tiny_texts(wildcards):
-    """Sources whose text trains a tiny model's tokenizer (only tiny models have inputs)."""
-    if "tiny" not in config["models"][wildcards.model]:
-        return []
-    names = config["data"]["tiny_texts_from"] or FETCHED_SOURCES
-    return [f"resources/sources/{name}.jsonl" for name in names]
-
-
 rule fetch_model:
     input:
         texts=get_tiny_texts,
