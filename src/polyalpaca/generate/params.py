@@ -1,0 +1,133 @@
+"""Typed parameters of the generate stage, built from the config and validated with clear errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..config import study_runs
+from ..errors import ConfigError
+from ..templates import get_template, stop_strings
+
+BACKENDS = ("transformers", "vllm")
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass(frozen=True)
+class DecodingParams:
+    """Greedy decoding settings of one ``decodings.<name>`` preset (plus the template's stop strings)."""
+
+    name: str
+    max_new_tokens: int
+    repetition_penalty: float = 1.0
+    no_repeat_ngram_size: int = 0
+    stop: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        where = f"decodings.{self.name}"
+        if not isinstance(self.max_new_tokens, int) or self.max_new_tokens < 1:
+            raise ConfigError(f"{where}.max_new_tokens: expected an integer >= 1, got {self.max_new_tokens!r}")
+        if not self.repetition_penalty > 0:
+            raise ConfigError(f"{where}.repetition_penalty: expected a number > 0, got {self.repetition_penalty!r}")
+        if not isinstance(self.no_repeat_ngram_size, int) or self.no_repeat_ngram_size < 0:
+            raise ConfigError(f"{where}.no_repeat_ngram_size: expected an integer >= 0, got {self.no_repeat_ngram_size!r}")
+        if any(not isinstance(s, str) or not s for s in self.stop):
+            raise ConfigError(f"{where}.stop: expected non-empty strings, got {list(self.stop)!r}")
+
+    @classmethod
+    def from_config(cls, config: dict, name: str, template: str | None = None) -> "DecodingParams":
+        """The preset ``decodings.<name>``; ``template``'s stop strings are added to the preset's."""
+        presets = config.get("decodings", {})
+        if name not in presets:
+            raise ConfigError(f"decodings: {name!r} is not defined (defined: {', '.join(sorted(presets)) or 'none'})")
+        preset = presets[name]
+        stops = list(preset.get("stop", []))
+        if template is not None:
+            stops += [s for s in stop_strings(template) if s not in stops]
+        return cls(name=name, max_new_tokens=preset["max_new_tokens"],
+                   repetition_penalty=float(preset.get("repetition_penalty", 1.0)),
+                   no_repeat_ngram_size=int(preset.get("no_repeat_ngram_size", 0)), stop=tuple(stops))
+
+
+@dataclass(frozen=True)
+class GenerateSettings:
+    """The ``generate:`` block of the config (how, not what, to generate)."""
+
+    backend: str = "transformers"
+    batch_size: int = 16
+    dtype: str = "auto"
+    device: str = "auto"
+    merge_lora: bool = True
+    sort_by_length: bool = True
+
+    def __post_init__(self):
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"generate.backend: {self.backend!r} is not one of {', '.join(BACKENDS)}")
+        if not isinstance(self.batch_size, int) or self.batch_size < 1:
+            raise ConfigError(f"generate.batch_size: expected an integer >= 1, got {self.batch_size!r}")
+        if self.dtype not in DTYPES:
+            raise ConfigError(f"generate.dtype: {self.dtype!r} is not one of {', '.join(DTYPES)}")
+        if self.device not in DEVICES:
+            raise ConfigError(f"generate.device: {self.device!r} is not one of {', '.join(DEVICES)}")
+
+    @classmethod
+    def from_config(cls, config: dict) -> "GenerateSettings":
+        block = dict(config.get("generate") or {})
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(block) - known)
+        if unknown:
+            raise ConfigError(f"generate: unknown keys {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        return cls(**block)
+
+
+@dataclass(frozen=True)
+class RunId:
+    """Which fine-tuned model a generation file belongs to (copied into every record)."""
+
+    model: str
+    trainset: str
+    tuning: str
+    testset: str
+    lang: str
+    prompt_template: str = field(default="alpaca")
+
+    def __post_init__(self):
+        get_template(self.prompt_template)  # unknown template -> ConfigError naming the known ones
+
+
+def studies_with(config: dict, model: str, trainset: str, tuning: str, testset: str) -> list[str]:
+    """Studies whose test set is ``testset`` and which contain the run ``model/trainset/tuning``."""
+    found = []
+    for name, study in config["studies"].items():
+        if study["testset"] != testset:
+            continue
+        if any((r.model, r.trainset, r.tuning) == (model, trainset, tuning) for r in study_runs(config, name)):
+            found.append(name)
+    return found
+
+
+def decoding_for(config: dict, model: str, trainset: str, tuning: str, testset: str) -> str:
+    """The ``decodings`` key of the study that generates for this run on this test set.
+
+    Several studies may share a run and a test set only if they agree on the decoding.
+    """
+    studies = studies_with(config, model, trainset, tuning, testset)
+    run = f"{model}/{trainset}/{tuning}"
+    if not studies:
+        raise ConfigError(f"studies: no study evaluates run {run} on testset {testset!r}")
+    names = {config["studies"][s]["decoding"] for s in studies}
+    if len(names) > 1:
+        detail = ", ".join(f"studies.{s}.decoding={config['studies'][s]['decoding']}" for s in studies)
+        raise ConfigError(f"run {run} on testset {testset!r} has conflicting decodings: {detail}")
+    return names.pop()
+
+
+def generation_jobs(config: dict) -> list[tuple[str, str, str, str, str]]:
+    """Every (model, trainset, tuning, testset, lang) the studies generate for, each once, sorted."""
+    jobs = set()
+    for name, study in config["studies"].items():
+        for run in study_runs(config, name):
+            for lang in run.languages:
+                jobs.add((run.model, run.trainset, run.tuning, study["testset"], lang))
+    return sorted(jobs)
+
