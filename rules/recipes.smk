@@ -1,7 +1,8 @@
 # Recipes stage: derived sources (keyword filter before translation), aligned pools, trainsets,
-# test prompt sets and token statistics. Logic lives in polyalpaca.recipes.
-from polyalpaca.recipes import aligned_languages, trainset_models
+# test prompt sets and token statistics. Logic and input functions live in polyalpaca.recipes.
+import polyalpaca.recipes.inputs as recipes_inputs
 from polyalpaca.config import trainset_languages
+from polyalpaca.recipes import aligned_languages, trainset_models
 
 
 localrules:
@@ -16,18 +17,9 @@ localrules:
 RECIPES_CODE = code_version("polyalpaca.recipes")
 
 
-def translation_path(source, lang):
-    return f"results/translate/{source}/{lang}.jsonl"
-
-
-def get_derive_parents(wildcards):
-    derive = config["sources"][wildcards.source]["derive"]
-    return [f"resources/sources/{parent}.jsonl" for parent in derive["from"]]
-
-
 rule derive_source:
     input:
-        parents=get_derive_parents,
+        parents=lambda wc: recipes_inputs.derive_parents(config, wc),
     output:
         records="resources/sources/{source}.jsonl",
         report="resources/sources/{source}.filter.json",
@@ -35,11 +27,7 @@ rule derive_source:
         source=_alternatives(DERIVED_SOURCES),
     params:
         spec=lambda wc: config["sources"][wc.source],
-        keyword_lists=lambda wc: {
-            name: words
-            for name, words in config["keyword_lists"].items()
-            if name == config["sources"][wc.source]["derive"].get("exclude_keywords")
-        },
+        keyword_lists=lambda wc: recipes_inputs.derive_keyword_lists(config, wc),
         settings=config["recipes"],
         on_bad_line=config["on_bad_line"],
         code=RECIPES_CODE,
@@ -51,14 +39,9 @@ rule derive_source:
         "../workflow/scripts/derive_source.py"
 
 
-def get_align_translations(wildcards):
-    return [translation_path(wildcards.source, lang) for lang in aligned_languages(config, wildcards.source)]
-
-
 rule align_source:
     input:
-        english="resources/sources/{source}.jsonl",
-        translations=get_align_translations,
+        unpack(lambda wc: recipes_inputs.align_inputs(config, wc)),
     output:
         pool="results/recipes/{source}/aligned.json",
     params:
@@ -75,33 +58,15 @@ rule align_source:
         "../workflow/scripts/align_source.py"
 
 
-def _translated(trainset):
-    return [lang for lang in trainset_languages(config, trainset) if lang != "en"]
-
-
-def get_trainset_inputs(wildcards):
-    block = config["trainsets"][wildcards.trainset]
-    source = block["source"]
-    inputs = {
-        "english": f"resources/sources/{source}.jsonl",
-        "pool": f"results/recipes/{source}/aligned.json",
-        "translations": [translation_path(source, lang) for lang in _translated(wildcards.trainset)],
-    }
-    if "budget_of" in block:
-        inputs["budget_train"] = f"results/trainsets/{block['budget_of']}/train.jsonl"
-        inputs["budget_val"] = f"results/trainsets/{block['budget_of']}/val.jsonl"
-    return inputs
-
-
 rule build_trainset:
     input:
-        unpack(get_trainset_inputs),
+        unpack(lambda wc: recipes_inputs.trainset_inputs(config, wc)),
     output:
         train="results/trainsets/{trainset}/train.jsonl",
         val="results/trainsets/{trainset}/val.jsonl",
     params:
         trainset=lambda wc: config["trainsets"][wc.trainset],
-        translated=lambda wc: _translated(wc.trainset),
+        translated=lambda wc: recipes_inputs.translated_languages(config, wc.trainset),
         seed=config["seed"],
         on_bad_line=config["on_bad_line"],
         code=RECIPES_CODE,
@@ -113,22 +78,9 @@ rule build_trainset:
         "../workflow/scripts/build_trainset.py"
 
 
-def get_testset_inputs(wildcards):
-    tset = config["testsets"][wildcards.testset]
-    if wildcards.lang not in tset["languages"]:
-        raise WorkflowError(
-            f"testsets.{wildcards.testset}.languages: {wildcards.lang!r} is not a language of this test set "
-            f"({', '.join(tset['languages'])})"
-        )
-    inputs = {"source": f"resources/sources/{tset['source']}.jsonl"}
-    if "translate_from" in tset and wildcards.lang != tset["translate_from"]:
-        inputs["translation"] = translation_path(tset["source"], wildcards.lang)
-    return inputs
-
-
 rule build_testset:
     input:
-        unpack(get_testset_inputs),
+        unpack(lambda wc: recipes_inputs.testset_inputs(config, wc)),
     output:
         prompts="results/testsets/{testset}/{lang}.jsonl",
     params:
@@ -147,17 +99,13 @@ rule trainset_stats:
     input:
         train="results/trainsets/{trainset}/train.jsonl",
         val="results/trainsets/{trainset}/val.jsonl",
-        models=lambda wc: [f"resources/models/{m}" for m in trainset_models(config, wc.trainset)],
+        models=lambda wc: recipes_inputs.stats_model_dirs(config, wc),
     output:
         stats="results/trainsets/{trainset}/stats.json",
     params:
         models=lambda wc: trainset_models(config, wc.trainset),
         languages=lambda wc: trainset_languages(config, wc.trainset),
-        info=lambda wc: {
-            key: config["trainsets"][wc.trainset][key]
-            for key in ("recipe", "label", "source")
-            if key in config["trainsets"][wc.trainset]
-        },
+        info=lambda wc: recipes_inputs.trainset_info(config, wc),
         code=RECIPES_CODE,
     log:
         "logs/recipes/trainset_stats/{trainset}.log",
@@ -172,22 +120,11 @@ rule trainset_stats:
         "../workflow/scripts/trainset_stats.py"
 
 
-def get_recipes_targets():
-    """Every trainset the studies use (with its statistics), every test set language, the token table."""
-    targets = ["results/tables/tokens.csv"]
-    for name in used_trainsets(config):
-        targets += [f"results/trainsets/{name}/{split}.jsonl" for split in ("train", "val")]
-    for study in config["studies"].values():
-        tset = config["testsets"][study["testset"]]
-        targets += [f"results/testsets/{study['testset']}/{lang}.jsonl" for lang in tset["languages"]]
-    return list(dict.fromkeys(targets))
-
-
 rule tokens_table:
     input:
-        stats=[f"results/trainsets/{name}/stats.json" for name in used_trainsets(config)],
+        stats=recipes_inputs.tokens_table_inputs(config),
     output:
-        table="results/tables/tokens.csv",
+        table=recipes_inputs.TOKENS_TABLE,
     params:
         code=RECIPES_CODE,
     log:
@@ -200,7 +137,7 @@ rule tokens_table:
 
 rule only_recipes:
     input:
-        get_recipes_targets(),
+        recipes_inputs.recipes_targets(config),
 
 
-FINAL_TARGETS.append(lambda: ["results/tables/tokens.csv"])
+FINAL_TARGETS.append(lambda: [recipes_inputs.TOKENS_TABLE])

@@ -1,0 +1,102 @@
+"""Paths and input functions of the recipes rules (``f(config, wildcards)``, called from rule lambdas).
+
+Paths follow DESIGN.md; ``results/recipes/{source}/aligned.json`` (the aligned pool) is this stage's
+own intermediate file.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from ..config import trainset_languages, used_trainsets
+from ..errors import ConfigError
+from .params import ENGLISH, aligned_languages, trainset_models
+
+
+def source_path(source: str) -> str:
+    return f"resources/sources/{source}.jsonl"
+
+
+def translation_path(source: str, lang: str) -> str:
+    return f"results/translate/{source}/{lang}.jsonl"
+
+
+def pool_path(source: str) -> str:
+    return f"results/recipes/{source}/aligned.json"
+
+
+def trainset_path(trainset: str, split: str) -> str:
+    return f"results/trainsets/{trainset}/{split}.jsonl"
+
+
+def stats_path(trainset: str) -> str:
+    return f"results/trainsets/{trainset}/stats.json"
+
+
+TOKENS_TABLE = "results/tables/tokens.csv"
+
+
+def derive_parents(config: Mapping, wildcards) -> list[str]:
+    return [source_path(parent) for parent in config["sources"][wildcards.source]["derive"]["from"]]
+
+
+def derive_keyword_lists(config: Mapping, wildcards) -> dict[str, list[str]]:
+    """Only the keyword list the derived source uses (so editing another list reruns nothing)."""
+    name = config["sources"][wildcards.source]["derive"].get("exclude_keywords")
+    return {name: list(config["keyword_lists"][name])} if name else {}
+
+
+def align_inputs(config: Mapping, wildcards) -> dict:
+    return {"english": source_path(wildcards.source),
+            "translations": [translation_path(wildcards.source, lang)
+                             for lang in aligned_languages(config, wildcards.source)]}
+
+
+def translated_languages(config: Mapping, trainset: str) -> list[str]:
+    return [lang for lang in trainset_languages(config, trainset) if lang != ENGLISH]
+
+
+def trainset_inputs(config: Mapping, wildcards) -> dict:
+    block = config["trainsets"][wildcards.trainset]
+    source = block["source"]
+    inputs = {"english": source_path(source), "pool": pool_path(source),
+              "translations": [translation_path(source, lang) for lang in translated_languages(config, wildcards.trainset)]}
+    if "budget_of" in block:
+        inputs["budget_train"] = trainset_path(block["budget_of"], "train")
+        inputs["budget_val"] = trainset_path(block["budget_of"], "val")
+    return inputs
+
+
+def testset_inputs(config: Mapping, wildcards) -> dict:
+    tset = config["testsets"][wildcards.testset]
+    if wildcards.lang not in tset["languages"]:
+        raise ConfigError(f"testsets.{wildcards.testset}.languages: {wildcards.lang!r} is not a language of this "
+                          f"test set ({', '.join(tset['languages'])})")
+    inputs = {"source": source_path(tset["source"])}
+    if "translate_from" in tset and wildcards.lang != tset["translate_from"]:
+        inputs["translation"] = translation_path(tset["source"], wildcards.lang)
+    return inputs
+
+
+def stats_model_dirs(config: Mapping, wildcards) -> list[str]:
+    return [f"resources/models/{model}" for model in trainset_models(config, wildcards.trainset)]
+
+
+def trainset_info(config: Mapping, wildcards) -> dict:
+    block = config["trainsets"][wildcards.trainset]
+    return {key: block[key] for key in ("recipe", "label", "source") if key in block}
+
+
+def tokens_table_inputs(config: Mapping) -> list[str]:
+    return [stats_path(name) for name in used_trainsets(config)]
+
+
+def recipes_targets(config: Mapping) -> list[str]:
+    """Every trainset the studies use, every test set language of the studies, and the token table."""
+    targets = [TOKENS_TABLE]
+    for name in used_trainsets(config):
+        targets += [trainset_path(name, "train"), trainset_path(name, "val")]
+    for study in config["studies"].values():
+        name = study["testset"]
+        targets += [f"results/testsets/{name}/{lang}.jsonl" for lang in config["testsets"][name]["languages"]]
+    return list(dict.fromkeys(targets))
