@@ -1,0 +1,144 @@
+"""A real single-node Slurm on localhost: jobs go through sbatch with the resources polyalpaca sizes.
+
+The cluster is started by tests/slurm/slurm-local.sh (root, Debian's slurm-wlm + munge; install.sh
+installs them). Where it cannot start, the tests are skipped with the reason — unless
+POLYALPACA_REQUIRE_SLURM=1 (set it in CI), then they fail.
+
+The workflow runs through profiles/slurm with a local override only for what a test cluster lacks:
+no conda (the jobs use this Python), `squeue` status checks (no accounting daemon), a 1 s first status
+check, short latency wait.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .conftest import REPO
+
+SCRIPT = REPO / "tests" / "slurm" / "slurm-local.sh"
+pytestmark = pytest.mark.slurm
+
+
+def _skip_or_fail(reason: str):
+    if os.environ.get("POLYALPACA_REQUIRE_SLURM") == "1":
+        pytest.fail(f"POLYALPACA_REQUIRE_SLURM=1 but local Slurm cannot run: {reason}")
+    pytest.skip(f"local Slurm cannot run here: {reason}")
+
+
+@pytest.fixture(scope="module")
+def slurm_cluster(tmp_path_factory):
+    check = subprocess.run(["bash", str(SCRIPT), "check"], capture_output=True, text=True)
+    if check.returncode != 0:
+        _skip_or_fail(check.stdout.strip() or check.stderr.strip())
+    env = dict(os.environ, SLURM_LOCAL_DIR=str(tmp_path_factory.mktemp("slurm-local")))
+    subprocess.run(["bash", str(SCRIPT), "stop"], env=env, capture_output=True)
+    started = subprocess.run(["bash", str(SCRIPT), "start"], env=env, capture_output=True, text=True, timeout=120)
+    if started.returncode != 0:
+        subprocess.run(["bash", str(SCRIPT), "stop"], env=env, capture_output=True)
+        _skip_or_fail(f"slurm-local.sh start failed: {started.stderr[-2000:]}")
+    yield Path(env["SLURM_LOCAL_DIR"])
+    subprocess.run(["bash", str(SCRIPT), "stop"], env=env, capture_output=True, timeout=60)
+
+
+def local_profile(dest: Path, jobs: int = 4) -> Path:
+    """profiles/slurm with only the settings a throwaway cluster needs changed."""
+    profile = yaml.safe_load((REPO / "profiles" / "slurm" / "config.yaml").read_text(encoding="utf-8"))
+    profile.pop("software-deployment-method", None)  # no conda here: jobs use this Python
+    profile.update({
+        "slurm-status-command": "squeue",  # no slurmdbd: sacct fails quietly and the plugin would wait forever
+        "slurm-init-seconds-before-status-checks": 1,
+        "seconds-between-status-checks": 1,
+        "latency-wait": 5,
+        "jobs": jobs,
+        "slurm-keep-successful-logs": True,
+    })
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / "config.yaml").write_text(yaml.safe_dump(profile, sort_keys=False), encoding="utf-8")
+    return dest
+
+
+def run_snakemake(workdir: Path, profile: Path, *args: str, timeout: int = 240) -> subprocess.CompletedProcess:
+    # Snakemake ignores SIGTERM while jobs are pending: stop it with SIGINT (it then scancels its jobs).
+    cmd = ["timeout", "-s", "INT", str(timeout), sys.executable, "-m", "snakemake", "--profile", str(profile),
+           "--directory", str(workdir), "--verbose", *args]
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
+    return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, env=env, timeout=timeout + 60)
+
+
+PROBE_SNAKEFILE = """
+import sys
+sys.path.insert(0, {src!r})
+from polyalpaca.config import load_config
+from polyalpaca.resources import rule_resources
+
+config = load_config({config!r})
+
+rule all:
+    input:
+        "probe/recipes.txt",
+        "probe/retry.txt",
+        "probe/train/llama2-13b/dolly-en/zs-full-lr1e-4.txt",
+
+rule probe_recipes:  # a CPU stage: one task, its floor memory and time
+    output: "probe/recipes.txt"
+    threads: 1
+    resources: **rule_resources(config, "recipes")
+    shell: "scontrol show job $SLURM_JOB_ID > {{output}}"
+
+rule probe_retry:  # fails on the first attempt; the retry must get more memory and time
+    output: "probe/retry.txt"
+    threads: 1
+    resources: **rule_resources(config, "figures")
+    shell: "test {{resources.mem_mb}} -gt 4000 && scontrol show job $SLURM_JOB_ID > {{output}}"
+
+rule probe_train:  # sized from params_b: a 13B full fine-tuning needs 4 GPUs, which this node lacks
+    output: "probe/train/{{model}}/{{trainset}}/{{tuning}}.txt"
+    threads: 1
+    resources: **rule_resources(config, "train")
+    shell: "nvidia-smi > {{output}}"
+"""
+
+
+def _field(text: str, name: str) -> str:
+    match = re.search(rf"\b{name}=(\S+)", text)
+    assert match, f"{name} not in:\n{text}"
+    return match.group(1)
+
+
+def test_jobs_go_through_sbatch_with_sized_resources(slurm_cluster, tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "Snakefile").write_text(PROBE_SNAKEFILE.format(src=str(REPO / "src"), config=str(REPO / "config.yaml")))
+    profile = local_profile(tmp_path / "profile")
+    proc = run_snakemake(work, profile, "all")
+    log = proc.stdout + proc.stderr
+    assert proc.returncode != 0, "the 4-GPU job cannot run on a GPU-less node; the run must fail:\n" + log[-3000:]
+
+    # A CPU job ran inside a Slurm allocation with the recipes stage's floor (4000 MB, 60 min), one task.
+    job = (work / "probe" / "recipes.txt").read_text()
+    assert _field(job, "TimeLimit") == "01:00:00"
+    assert _field(job, "MinMemoryNode") == "4000M"
+    assert _field(job, "NumTasks") == "1"
+    assert _field(job, "Partition") == "debug"
+    assert _field(job, "Requeue") == "1"  # slurm-requeue: preempted jobs go back to the queue
+
+    # The retried job: attempt 2 got memory x2 (figures floor 4000 -> 8000 MB) and time x2 (30 -> 60 min).
+    retry = (work / "probe" / "retry.txt").read_text()
+    assert _field(retry, "MinMemoryNode") == "8000M"
+    assert _field(retry, "TimeLimit") == "01:00:00"
+
+    # The GPU job reached sbatch as ONE task with 4 GPUs (no --ntasks-per-gpu), and Slurm refused it.
+    sbatch_calls = [line for line in log.splitlines() if "sbatch " in line and "--gpus=4" in line]
+    assert sbatch_calls, "no sbatch call with --gpus=4 in the log:\n" + log[-4000:]
+    assert all("ntasks-per-gpu" not in line for line in sbatch_calls)
+    assert "Requested node configuration is not available" in log
+    assert not (work / "probe" / "train").exists()
