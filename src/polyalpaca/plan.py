@@ -106,14 +106,14 @@ def _max_length(config: dict, model: str, tuning: dict) -> int:
 def train_tokens(config: dict, model: str, trainset: str, tuning: str) -> float | None:
     """Tokens one run processes over its whole training (T), or None without a size estimate."""
     tun = config["tunings"][tuning]
+    if "max_steps" in tun and "batch_tokens" in tun:  # token batches: no data size needed
+        return float(tun["max_steps"] * tun["batch_tokens"] * tun["gradient_accumulation_steps"])
     size = trainset_size(config, trainset)
     if size is None:
         return None
     records, tokens = size
     tokens = min(tokens, _max_length(config, model, tun))
     if "max_steps" in tun:
-        if "batch_tokens" in tun:
-            return float(tun["max_steps"] * tun["batch_tokens"] * tun["gradient_accumulation_steps"])
         return float(tun["max_steps"] * tun["global_batch_size"] * tokens)
     val_fraction = config["trainsets"][trainset].get("val_fraction", 0.02)
     return records * (1 - val_fraction) * tokens * tun["epochs"]

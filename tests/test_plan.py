@@ -1,0 +1,106 @@
+"""`polyalpaca plan`: jobs, GPU hours and judge requests/cost per study and stage, from the config alone."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+
+import pytest
+
+from polyalpaca.cli import main
+from polyalpaca.config import load_config, study_runs
+from polyalpaca.plan import format_plan, plan, study_jobs, train_gpu_hours, train_tokens
+
+from .conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def grid():
+    return load_config(REPO / "config.yaml")
+
+
+def _row(rows, study, stage):
+    return next(r for r in rows if r.study == study and r.stage == stage)
+
+
+def test_train_formula_full_and_lora(grid):
+    # zero-shot study: 1000 steps x 4000-token batches x 4 accumulation steps
+    assert train_tokens(grid, "llama2-13b", "dolly-en", "zs-full-lr1e-5") == 16e6
+    full = train_gpu_hours(grid, "llama2-13b", "dolly-en", "zs-full-lr1e-5")
+    assert full == pytest.approx(6 * 13e9 * 16e6 / (120e12 * 3600))
+    lora = train_gpu_hours(grid, "llama2-13b", "dolly-en", "zs-lora-lr1e-5")
+    assert lora == pytest.approx(full * 4 / 6)
+
+
+def test_epoch_tokens_follow_the_recipe(grid):
+    en = train_tokens(grid, "pythia-70m", "alpaca-en", "chen-lora")
+    assert en == pytest.approx(51760 * 0.98 * 170 * 5)
+    multi = train_tokens(grid, "pythia-70m", "alpaca-multi", "chen-lora")
+    # 9 languages, 8 of them translated (x1.3 tokens)
+    assert multi == pytest.approx(9 * 51760 * 0.98 * 170 * (1 + 8 * 1.3) / 9 * 5)
+    downsampled = train_tokens(grid, "pythia-70m", "alpaca-multi-ds", "chen-lora")
+    assert downsampled == pytest.approx(en * (1 + 8 * 1.3) / 9)  # alpaca-en's budget, multilingual tokens
+
+
+def test_counts_per_study(grid):
+    rows = plan(grid)
+    for study in grid["studies"]:
+        runs = study_runs(grid, study)
+        assert _row(rows, study, "train").jobs == len(runs)
+        assert _row(rows, study, "generate").jobs == sum(len(r.languages) for r in runs)
+    # chen2024: lid + judge-single (gpt-3.5) on 50 prompts per (run, language)
+    chen = _row(rows, "chen2024", "evaluate")
+    gens = _row(rows, "chen2024", "generate").jobs
+    assert chen.jobs == 2 * gens and chen.requests == 50 * gens
+    assert chen.cost_usd == pytest.approx(50 * gens * (900 * 0.0015 + 120 * 0.002) / 1000)
+    # bactrianx: pairwise, both orders, the reference run (5 languages) not judged against itself
+    assert _row(rows, "bactrianx", "evaluate").requests == (25 - 5) * 80 * 2
+    # zeroshot: relevance + criteria on 805 prompts for 54 runs x 4 languages
+    assert _row(rows, "zeroshot", "evaluate").requests == 2 * 54 * 4 * 805
+    # translation: 16 shards + 1 merge per (source, language), one conversion per translator
+    assert _row(rows, "zeroshot", "translate").jobs == 3 * 17 + 3 * 2 + 1 + 1 + 2
+
+
+def test_total_counts_shared_jobs_once(grid):
+    rows = plan(grid)
+    per_study = sum(r.jobs for r in rows if r.study != "total" and r.stage == "data")
+    total = _row(rows, "total", "data").jobs
+    assert total < per_study  # alpaca, dolly, llama-7b, bloom-7b1 serve two studies
+    keys = {("data", j.key) for s in grid["studies"] for j in study_jobs(grid, s) if j.stage == "data"}
+    assert total == len(keys)
+
+
+def test_unknown_sizes_are_shown_not_zeroed(grid):
+    cfg = copy.deepcopy(grid)
+    del cfg["resources"]["estimates"]["sources"]["dolly"]
+    rows = plan(cfg)
+    zs_train = _row(rows, "zeroshot", "train")
+    assert zs_train.unknown == 0  # max_steps x batch_tokens needs no data size
+    assert _row(rows, "zeroshot", "translate").unknown == 3 * 16
+    text = format_plan(cfg, rows)
+    assert "resources.estimates.sources.dolly" in text
+    assert "+?" in text
+
+
+def test_cli_prints_the_plan(capsys):
+    assert main(["plan", "--config", str(REPO / "config.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split() == ["study", "stage", "jobs", "GPU", "hours", "judge", "requests",
+                                           "judge", "cost", "$"]
+    assert "6·N·T" in out and "total:" in out
+
+
+def test_cli_reports_config_errors(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((REPO / "config.yaml").read_text(encoding="utf-8").replace("use_gpus: true", "use_gpu: true"))
+    proc = subprocess.run([sys.executable, "-m", "polyalpaca.cli", "plan", "--config", str(bad)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert str(bad) in proc.stderr and "use_gpu" in proc.stderr
+
+
+def test_smoke_config_plans_without_estimates():
+    cfg = load_config(REPO / "tests" / "smoke" / "config.yaml")
+    text = format_plan(cfg, plan(cfg))
+    assert "?" in text and "resources.estimates.sources" in text
