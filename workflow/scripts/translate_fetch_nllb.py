@@ -1,0 +1,19 @@
+"""Rule fetch_nllb: download a hub NLLB checkpoint, or build a tiny random one, into resources/nllb/{translator}."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir)))  # noqa: F821
+from _common import setup_logging  # noqa: E402
+
+from polyalpaca.translate.models import build_tiny_snapshot, download_snapshot  # noqa: E402
+
+setup_logging(snakemake)  # noqa: F821
+spec = snakemake.params.spec  # noqa: F821
+if "tiny" in spec:
+    from polyalpaca.data.texts import source_texts
+
+    build_tiny_snapshot(snakemake.output[0], source_texts(snakemake.input.texts), snakemake.params.nllb_codes,  # noqa: F821
+                        spec["tiny"])
+else:
+    download_snapshot(spec["hf"], snakemake.output[0], name=snakemake.wildcards.translator)  # noqa: F821
