@@ -82,3 +82,23 @@ def test_openlid_missing_model_says_where_to_get_it(tmp_path):
 def test_unknown_model_name():
     with pytest.raises(ConfigError, match="unknown LID model"):
         LanguageIdentifier("cld3", languages=LANGUAGES)
+
+
+def test_lid_score_file(tmp_path):
+    from polyalpaca.evaluate.lid_score import LidParams, score_lid
+    from polyalpaca.io import read_jsonl, write_jsonl
+
+    gens = tmp_path / "fr.jsonl"
+    responses = [SENTENCES["fr"], SENTENCES["ru"], "", "Il fait beau.\nNous sortons\nce soir avec des amis."]
+    write_jsonl(gens, [{"id": f"g{i}", "lang": "fr", "prompt": "p", "response": r, "model": "m", "trainset": "t",
+                        "tuning": "u", "decoding": "d"} for i, r in enumerate(responses)])
+    out = tmp_path / "scores" / "fr.jsonl"
+    assert score_lid(gens, out, "lid", LANGUAGES, LidParams()) == 4
+    rows = read_jsonl(out)
+    assert list(rows[0]) == ["id", "lang", "metric", "value", "label", "pred_lang", "prob"]
+    assert rows[0]["value"] == 1.0 and rows[0]["label"] == "fr" and rows[0]["pred_lang"] == "fr"
+    assert rows[1]["value"] == 0.0 and rows[1]["pred_lang"] == "ru"
+    assert rows[2] == {"id": "g2", "lang": "fr", "metric": "lid", "value": None, "error": "empty response"}
+    assert rows[3]["value"] == 1.0
+    with pytest.raises(ConfigError, match="evaluate.openlid_path"):
+        score_lid(gens, out, "lid", LANGUAGES, LidParams(model="openlid"))
