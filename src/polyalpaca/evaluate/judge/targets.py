@@ -1,0 +1,108 @@
+"""Which judge scores the config asks for, and what each judging job reads (used by rules/evaluate.smk)."""
+
+from __future__ import annotations
+
+from ...config import study_runs
+from ...errors import ConfigError
+from .settings import KINDS, JudgeJob
+from .templates import builtin_template_path
+
+SCORE = "results/scores/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.jsonl"
+GENERATION = "results/generations/{model}/{trainset}/{tuning}/{testset}/{lang}.jsonl"
+
+
+def judge_metric_names(config: dict) -> list[str]:
+    return sorted(name for name, m in config.get("metrics", {}).items() if m["kind"] in KINDS)
+
+
+def judge_score_targets(config: dict) -> list[str]:
+    """Every judge score file of every study (the pairwise reference run included: its records say so)."""
+    targets = []
+    for study_name, study in config["studies"].items():
+        for metric in study["metrics"]:
+            if config["metrics"][metric]["kind"] not in KINDS:
+                continue
+            for run in study_runs(config, study_name):
+                for lang in run.languages:
+                    targets.append(SCORE.format(metric=metric, model=run.model, trainset=run.trainset,
+                                                tuning=run.tuning, testset=study["testset"], lang=lang))
+    return list(dict.fromkeys(targets))
+
+
+def _studies_for(config: dict, metric: str, testset: str) -> list[str]:
+    names = [name for name, s in config["studies"].items() if metric in s["metrics"] and s["testset"] == testset]
+    if not names:
+        raise ConfigError(f"metrics.{metric}: no study scores test set {testset!r} with this metric")
+    return names
+
+
+def lid_metric_for(config: dict, metric: str, testset: str) -> str:
+    """The language-ID metric of the study (or studies) that use ``metric`` on ``testset``."""
+    found = set()
+    for name in _studies_for(config, metric, testset):
+        lids = [m for m in config["studies"][name]["metrics"] if config["metrics"][m]["kind"] == "lid"]
+        if not lids:
+            raise ConfigError(f"studies.{name}.metrics: metric {metric!r} "
+                              f"({config['metrics'][metric]['kind']}) needs a metric of kind lid in the same study")
+        found.add(lids[0])
+    if len(found) > 1:
+        raise ConfigError(f"metrics.{metric}: studies on test set {testset!r} use different language-ID metrics "
+                          f"({', '.join(sorted(found))}); use one, or a separate judge metric per study")
+    return found.pop()
+
+
+def pairwise_reference_for(config: dict, metric: str, testset: str) -> dict:
+    refs = {tuple(sorted(config["studies"][n]["pairwise_reference"].items()))
+            for n in _studies_for(config, metric, testset) if config["studies"][n].get("pairwise_reference")}
+    if not refs:
+        raise ConfigError(f"metrics.{metric}: a judge_pairwise metric needs the study's pairwise_reference")
+    if len(refs) > 1:
+        raise ConfigError(f"metrics.{metric}: studies on test set {testset!r} name different pairwise references")
+    return dict(refs.pop())
+
+
+def template_path(config: dict, metric: str) -> str:
+    spec = config["metrics"][metric]
+    return spec.get("template") or str(builtin_template_path(spec["kind"]))
+
+
+def judge_job(config: dict, metric: str, model: str, trainset: str, tuning: str, testset: str, lang: str) -> JudgeJob:
+    spec = config["metrics"][metric]
+    reference = None
+    if spec["kind"] == "judge_pairwise":
+        ref = pairwise_reference_for(config, metric, testset)
+        reference = f"{ref['model']}/{ref['trainset']}/{ref['tuning']}"
+    return JudgeJob(metric=metric, kind=spec["kind"], judge=spec["judge"], model=model, trainset=trainset,
+                    tuning=tuning, testset=testset, lang=lang, language=config["languages"][lang]["name"],
+                    reference_run=reference, on_bad_line=config.get("on_bad_line", "fail"))
+
+
+def judge_inputs(config: dict, metric: str, model: str, trainset: str, tuning: str, testset: str,
+                 lang: str) -> dict[str, str]:
+    """Named inputs of a judging job: generations, template, and lid / reference / model_dir as needed."""
+    spec = config["metrics"][metric]
+    inputs = {"generations": GENERATION.format(model=model, trainset=trainset, tuning=tuning, testset=testset,
+                                               lang=lang),
+              "template": template_path(config, metric)}
+    if spec["kind"] in ("judge_single", "judge_criteria"):
+        inputs["lid"] = SCORE.format(metric=lid_metric_for(config, metric, testset), model=model, trainset=trainset,
+                                     tuning=tuning, testset=testset, lang=lang)
+    if spec["kind"] == "judge_pairwise":
+        ref = pairwise_reference_for(config, metric, testset)
+        if (ref["model"], ref["trainset"], ref["tuning"]) != (model, trainset, tuning):
+            inputs["reference"] = GENERATION.format(testset=testset, lang=lang, **ref)
+    judge = config["judges"][spec["judge"]]
+    if judge["backend"] == "local":
+        inputs["model_dir"] = f"resources/models/{judge['model']}"
+    return inputs
+
+
+def judge_result_params(config: dict, metric: str) -> dict:
+    """The settings that change a judge's answers (rules pass them as a param, so changing one reruns the
+    metric; concurrency, limits, prices and budget do not change answers and are read at run time)."""
+    spec = config["metrics"][metric]
+    judge = config["judges"][spec["judge"]]
+    settings = config.get("evaluate", {}).get("judge", {})
+    keep = ("backend", "model", "base_url", "json_mode", "parse_retries")
+    return {"judge": spec["judge"], **{k: judge.get(k) for k in keep},
+            "seed": settings.get("seed", 0), "parse_retry_temperature": settings.get("parse_retry_temperature", 0.7)}

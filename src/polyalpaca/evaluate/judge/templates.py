@@ -1,0 +1,138 @@
+"""Judge prompt templates: YAML records (data, not code), rendered with Jinja2 and StrictUndefined.
+
+A template record has ``name``, ``version``, ``kind`` (the metric kind it serves), ``output_format``
+(selects the parser), ``system`` (optional), ``prompt``, ``max_tokens`` and, for the local backend,
+``local: {answer_prefix, labels}``. The built-in ones live in ``templates/<name>.yaml``; a metric may
+point at a user file with the same keys (for example the exact prompt of a paper).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import yaml
+
+from ...errors import ConfigError
+from .parsers import OUTPUT_FORMATS
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+BUILTIN = {
+    "judge_single": "single-v1",
+    "judge_criteria": "criteria-v1",
+    "judge_pairwise": "pairwise-v1",
+    "relevance": "relevance-v1",
+}
+# the variables every kind's templates may use (a template may use fewer)
+VARIABLES = {
+    "judge_single": {"question", "answer", "language", "lang"},
+    "judge_criteria": {"question", "answer", "language", "lang"},
+    "relevance": {"question", "answer", "language", "lang"},
+    "judge_pairwise": {"question", "answer_a", "answer_b", "language", "lang"},
+}
+_KEYS = {"name", "version", "kind", "output_format", "system", "prompt", "max_tokens", "local", "criteria",
+         "json_output", "description"}
+_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False, autoescape=False)
+
+
+@dataclass(frozen=True)
+class LocalSpec:
+    """How the local backend reads an answer: next-token probabilities of ``labels`` after ``answer_prefix``."""
+
+    answer_prefix: str
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class JudgeTemplate:
+    name: str
+    version: int
+    kind: str
+    output_format: str
+    system: str
+    prompt: str
+    max_tokens: int
+    path: str
+    local: LocalSpec | None = None
+    criteria: tuple[str, ...] = ()
+    json_output: bool = False
+
+    @property
+    def label(self) -> str:
+        """``name`` already carries the version by convention (``single-v1``); add it if not."""
+        return self.name if self.name.endswith(f"-v{self.version}") else f"{self.name}-v{self.version}"
+
+    def render(self, **variables: str) -> list[dict]:
+        """Chat messages for one judgment; a variable the template uses but is not given raises."""
+        unknown = set(variables) - VARIABLES[self.kind]
+        if unknown:
+            raise ValueError(f"unknown template variables {sorted(unknown)} for kind {self.kind}")
+        try:
+            user = _ENV.from_string(self.prompt).render(**variables)
+            system = _ENV.from_string(self.system).render(**variables) if self.system else ""
+        except jinja2.UndefinedError as err:
+            raise ConfigError(f"{self.path}: template uses an undefined variable ({err.message}); "
+                              f"available: {', '.join(sorted(VARIABLES[self.kind]))}") from None
+        messages = [{"role": "system", "content": system}] if system else []
+        messages.append({"role": "user", "content": user})
+        return messages
+
+
+def builtin_template_path(kind: str) -> Path:
+    if kind not in BUILTIN:
+        raise ConfigError(f"metric kind {kind!r} has no judge template (judge kinds: {', '.join(BUILTIN)})")
+    return TEMPLATE_DIR / f"{BUILTIN[kind]}.yaml"
+
+
+def load_template(path: str | Path, kind: str) -> JudgeTemplate:
+    """Read and check a template file for a metric of ``kind``; errors name the file and the key."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: judge template file not found") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: a judge template is a mapping with keys {', '.join(sorted(_KEYS))}")
+    unknown = set(raw) - _KEYS
+    if unknown:
+        raise ConfigError(f"{path}: unknown keys {sorted(unknown)} (allowed: {', '.join(sorted(_KEYS))})")
+    for key in ("name", "version", "kind", "output_format", "prompt"):
+        if key not in raw:
+            raise ConfigError(f"{path}: missing key {key!r}")
+    if raw["kind"] != kind:
+        raise ConfigError(f"{path}: template kind is {raw['kind']!r} but the metric's kind is {kind!r}")
+    if raw["output_format"] not in OUTPUT_FORMATS[kind]:
+        raise ConfigError(f"{path}: output_format {raw['output_format']!r} does not fit kind {kind!r} "
+                          f"(expected one of {', '.join(OUTPUT_FORMATS[kind])})")
+    for key in ("system", "prompt"):
+        if key in raw:
+            if not isinstance(raw[key], str):
+                raise ConfigError(f"{path}: {key!r} must be a string")
+            try:
+                _ENV.parse(raw[key])
+            except jinja2.TemplateSyntaxError as err:
+                raise ConfigError(f"{path}: {key}: Jinja syntax error on line {err.lineno}: {err.message}") from None
+    max_tokens = raw.get("max_tokens", 512)
+    if not isinstance(max_tokens, int) or max_tokens < 1:
+        raise ConfigError(f"{path}: max_tokens must be a positive integer")
+    local = None
+    if "local" in raw:
+        spec = raw["local"]
+        if not isinstance(spec, dict) or "answer_prefix" not in spec or not spec.get("labels"):
+            raise ConfigError(f"{path}: local must be a mapping with answer_prefix and labels")
+        local = LocalSpec(str(spec["answer_prefix"]), tuple(str(label) for label in spec["labels"]))
+    criteria = tuple(raw.get("criteria", ()))
+    if kind == "judge_criteria" and not criteria:
+        raise ConfigError(f"{path}: a judge_criteria template needs 'criteria' (the JSON keys to read)")
+    try:
+        version = int(raw["version"])
+    except (TypeError, ValueError):
+        raise ConfigError(f"{path}: version must be an integer") from None
+    return JudgeTemplate(
+        name=str(raw["name"]), version=version, kind=kind, output_format=raw["output_format"],
+        system=raw.get("system") or "", prompt=raw["prompt"], max_tokens=max_tokens, path=str(path),
+        local=local, criteria=criteria, json_output=bool(raw.get("json_output", False)),
+    )
