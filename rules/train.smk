@@ -1,1 +1,48 @@
-# rules of the train stage
+# Train stage: one job fine-tunes one run {model}/{trainset}/{tuning} into results/models/ (a PEFT
+# adapter or full weights, the tokenizer and train_log.json). Logic lives in polyalpaca.train.
+# A multi-GPU job is ONE task: the script launches torchrun with one worker per GPU itself.
+from polyalpaca.resources import rule_resources
+from polyalpaca.train import resolve_tuning
+from polyalpaca.train.params import result_settings
+
+
+localrules:
+    only_train,
+
+
+TRAIN_CODE = code_version("polyalpaca.train", "polyalpaca.templates")
+
+
+rule train_run:
+    input:
+        train="results/trainsets/{trainset}/train.jsonl",
+        val="results/trainsets/{trainset}/val.jsonl",
+        base="resources/models/{model}",
+    output:
+        model=directory("results/models/{model}/{trainset}/{tuning}"),
+    params:
+        # the resolved preset (family max length, LoRA modules from families:, train.caps applied)
+        tuning=lambda wc: resolve_tuning(config, wc.model, wc.tuning).to_dict(),
+        family=lambda wc: config["models"][wc.model]["family"],
+        # only train: settings that change the trained model; operational ones (checkpoint folder,
+        # logging, workers) are read from the config by the script so changing them reruns nothing
+        settings=result_settings(config["train"]),
+        seed=config["seed"],
+        on_bad_line=config["on_bad_line"],
+        code=TRAIN_CODE,
+    log:
+        "logs/train/{model}/{trainset}/{tuning}.log",
+    benchmark:
+        "results/benchmarks/train/{model}/{trainset}/{tuning}.tsv"
+    threads: 4
+    resources:
+        **rule_resources(config, "train"),
+    conda:
+        "../envs/train.yaml"
+    script:
+        "../workflow/scripts/train_run.py"
+
+
+rule only_train:
+    input:
+        [f"results/models/{run.model}/{run.trainset}/{run.tuning}" for run in RUNS],

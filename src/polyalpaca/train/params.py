@@ -180,6 +180,18 @@ class TrainSettings:
         return dataclasses.asdict(self)
 
 
+# Settings that change the trained model (a rule passes only these as params, so changing an
+# operational one, e.g. logging_steps or checkpoint_root, does not retrain every run).
+RESULT_SETTINGS = ("evals_per_epoch", "evals_per_step_budget", "group_by_length", "length_group_size",
+                   "max_grad_norm", "cpu_processes", "caps")
+
+
+def result_settings(block: dict[str, Any] | None) -> dict[str, Any]:
+    """The part of the ``train:`` block that changes results (see :data:`RESULT_SETTINGS`)."""
+    settings = TrainSettings.from_config(block).to_dict()
+    return {k: settings[k] for k in RESULT_SETTINGS}
+
+
 def resolve_tuning(config: dict, model: str, tuning: str) -> TuningParams:
     """The preset ``tunings.<tuning>`` for ``models.<model>``: family length and LoRA modules, caps applied."""
     if tuning not in config["tunings"]:

@@ -47,7 +47,7 @@ def prepare_checkpoint_dir(job: TrainJob) -> Path:
     """Create the checkpoint folder; discard checkpoints of a run with other parameters."""
     ckpt = Path(job.checkpoint_dir)
     stamp = ckpt / FINGERPRINT_FILE
-    fingerprint = job.fingerprint()
+    fingerprint = json.loads(json.dumps(job.fingerprint()))  # as it reads back (tuples become lists)
     if ckpt.is_dir() and any(ckpt.glob("checkpoint-*")):
         old = json.loads(stamp.read_text(encoding="utf-8")) if stamp.is_file() else None
         if old != fingerprint:

@@ -216,9 +216,11 @@ def train_worker(job: TrainJob, *, callbacks: Sequence[Any] = ()) -> dict | None
     import torch
     import transformers
     from transformers import TrainingArguments
+    from transformers.trainer_callback import PrinterCallback
     from transformers.trainer_utils import get_last_checkpoint
 
     started = time.time()
+    transformers.utils.logging.disable_progress_bar()
     t, s = job.tuning, job.settings
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world != job.processes:
@@ -300,6 +302,7 @@ def train_worker(job: TrainJob, *, callbacks: Sequence[Any] = ()) -> dict | None
         data_collator=PadCollator(tokenizer.pad_token_id, multiple_of=8 if cuda else 1),
         processing_class=tokenizer, train_batches=sampler, eval_batches=eval_batches,
         callbacks=_callbacks(sampler, schedule["accumulation_steps"]) + list(callbacks))
+    trainer.remove_callback(PrinterCallback)  # our LogToLogger writes the same lines into the log
     resume = get_last_checkpoint(str(checkpoint_dir)) if checkpoint_dir.is_dir() else None
     if resume:
         log.info("resuming %s from %s", job.run_id, resume)

@@ -1,0 +1,157 @@
+"""Train stage: preset resolution, global-batch arithmetic, settings, DeepSpeed configs, launch commands."""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from polyalpaca.config import load_config, validate_config
+from polyalpaca.errors import ConfigError
+from polyalpaca.train import TrainJob, TrainSettings, resolve_tuning
+from polyalpaca.train.launch import deepspeed_config, launch_command, uses_deepspeed, write_deepspeed_config
+from polyalpaca.train.params import result_settings
+from polyalpaca.train.run import FINGERPRINT_FILE, prepare_checkpoint_dir
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def config():
+    return load_config(REPO / "config.yaml")
+
+
+def test_global_batch_split_over_processes(config):
+    lora = resolve_tuning(config, "llama-7b", "chen-lora")  # 128 examples, micro batch 4
+    assert [lora.accumulation_steps(n) for n in (1, 2, 4, 8, 32)] == [32, 16, 8, 4, 1]
+    full = resolve_tuning(config, "bloom-7b1", "chen-full")  # 256 examples, micro batch 4
+    assert full.accumulation_steps(8) == 8
+
+
+def test_global_batch_that_does_not_divide_is_an_error_naming_the_key(config):
+    lora = resolve_tuning(config, "llama-7b", "chen-lora")
+    with pytest.raises(ConfigError, match=r"tunings\.chen-lora\.global_batch_size: 128 .* 4 x 3 = 12"):
+        lora.accumulation_steps(3)
+    with pytest.raises(ConfigError, match=r"tunings\.chen-lora\.global_batch_size"):
+        lora.accumulation_steps(64)  # 4 x 64 > 128
+
+
+def test_token_batches_keep_their_micro_batch_count_per_step(config):
+    zs = resolve_tuning(config, "llama2-7b", "zs-full-lr1e-5")
+    assert zs.token_batches and zs.batch_tokens == 4000
+    assert [zs.accumulation_steps(n) for n in (1, 2, 4)] == [4, 2, 1]
+    with pytest.raises(ConfigError, match=r"tunings\.zs-full-lr1e-5\.gradient_accumulation_steps"):
+        zs.accumulation_steps(3)
+
+
+def test_job_fails_early_on_an_indivisible_batch(config, tmp_path):
+    tuning = resolve_tuning(config, "llama-7b", "chen-lora")
+    with pytest.raises(ConfigError, match="global_batch_size"):
+        TrainJob(model="llama-7b", family="llama", trainset="x", base_model="b", train_file="t", val_file="v",
+                 output_dir=str(tmp_path / "o"), checkpoint_dir=str(tmp_path / "c"), tuning=tuning, processes=3)
+
+
+def test_presets_resolve_family_length_and_lora_modules_from_config(config):
+    assert resolve_tuning(config, "llama-7b", "bactrian-lora-multi").max_length == 1024
+    assert resolve_tuning(config, "bloom-7b1", "bactrian-lora-multi").max_length == 768
+    assert resolve_tuning(config, "llama-7b", "chen-lora").lora.target_modules == ("q_proj", "k_proj", "v_proj")
+    assert resolve_tuning(config, "pythia-70m", "chen-lora").lora.target_modules == ("query_key_value",)
+    assert resolve_tuning(config, "bloom-560m", "chen-full").lora is None
+    other = copy.deepcopy(config)
+    other["families"]["llama"]["lora_target_modules"] = ["o_proj"]
+    assert resolve_tuning(other, "llama-7b", "chen-lora").lora.target_modules == ("o_proj",)
+    lora = resolve_tuning(config, "llama-7b", "bactrian-lora-mono")
+    assert (lora.lora.r, lora.lora.alpha, lora.loss_on, lora.prompt_template) == (16, 16, "response", "bactrian")
+
+
+def test_every_preset_of_the_paper_grid_resolves_for_every_model(config):
+    for model in config["models"]:
+        for tuning in config["tunings"]:
+            params = resolve_tuning(config, model, tuning)
+            assert params.to_dict()["name"] == tuning
+
+
+def test_caps_shrink_presets_for_smoke_runs(config):
+    capped = copy.deepcopy(config)
+    capped["train"] = {"caps": {"max_steps": 3, "global_batch_size": 8, "max_length": 128, "batch_tokens": 256}}
+    validate_config(capped)
+    lora = resolve_tuning(capped, "llama-7b", "chen-lora")
+    assert (lora.max_steps, lora.epochs, lora.global_batch_size, lora.micro_batch_size, lora.max_length) == \
+        (3, 5, 8, 4, 128)
+    zs = resolve_tuning(capped, "llama2-7b", "zs-lora-lr1e-4")
+    assert (zs.max_steps, zs.batch_tokens, zs.max_length) == (3, 256, 128)
+    assert resolve_tuning(config, "llama-7b", "chen-lora").max_steps is None  # uncapped config untouched
+
+
+def test_unknown_settings_and_tuning_names_are_errors(config):
+    bad = copy.deepcopy(config)
+    bad["train"] = {"evals_per_epok": 2}
+    with pytest.raises(ConfigError, match="evals_per_epok"):
+        validate_config(bad)
+    with pytest.raises(ConfigError, match="train: unknown setting"):
+        TrainSettings.from_config({"bogus": 1})
+    with pytest.raises(ConfigError, match="tunings: 'nope' is not defined"):
+        resolve_tuning(config, "llama-7b", "nope")
+
+
+def test_rule_params_hold_only_settings_that_change_results(config):
+    params = result_settings(config["train"])
+    assert "caps" in params and "group_by_length" in params
+    assert not {"checkpoint_root", "keep_checkpoints", "logging_steps", "dataloader_workers"} & set(params)
+
+
+def test_deepspeed_stage3_config_gathers_16bit_weights_and_leaves_batches_to_the_trainer(tmp_path):
+    ds = deepspeed_config(3, bf16=True, max_grad_norm=1.0)
+    zero = ds["zero_optimization"]
+    assert zero["stage"] == 3 and zero["stage3_gather_16bit_weights_on_model_save"] is True
+    assert zero["offload_optimizer"]["device"] == "none" and zero["offload_param"]["device"] == "none"
+    assert ds["bf16"] == {"enabled": True} and ds["fp16"] == {"enabled": False}
+    assert ds["gradient_clipping"] == 1.0
+    for key in ("train_micro_batch_size_per_gpu", "gradient_accumulation_steps", "train_batch_size"):
+        assert ds[key] == "auto"  # filled by the HF Trainer from its own arguments: cannot disagree
+    path = write_deepspeed_config(tmp_path / "ds.json", 3, bf16=False)
+    assert json.loads(path.read_text())["bf16"] == {"enabled": False}
+
+
+def test_deepspeed_stage2_config_and_when_deepspeed_is_used():
+    zero = deepspeed_config(2, bf16=True)["zero_optimization"]
+    assert zero["stage"] == 2 and zero["overlap_comm"] and zero["contiguous_gradients"]
+    assert "stage3_gather_16bit_weights_on_model_save" not in zero
+    with pytest.raises(ConfigError, match="no ZeRO template for stage 1"):
+        deepspeed_config(1, bf16=True)
+    assert uses_deepspeed("full", 3, cuda=True) and uses_deepspeed("full", 2, cuda=True)
+    assert not uses_deepspeed("full", 3, cuda=False)  # CPU smoke: same code, no DeepSpeed
+    assert not uses_deepspeed("lora", 3, cuda=True) and not uses_deepspeed("full", 0, cuda=True)
+
+
+def test_launch_command_is_one_torchrun_with_a_worker_per_gpu():
+    assert launch_command(1, "job.json") == [sys.executable, "-m", "polyalpaca.train.worker", "job.json"]
+    cmd = launch_command(4, "job.json")
+    assert cmd[:3] == [sys.executable, "-m", "torch.distributed.run"]
+    assert "--nproc_per_node=4" in cmd and "--standalone" in cmd and "--nnodes=1" in cmd
+    assert cmd[-3:] == ["-m", "polyalpaca.train.worker", "job.json"]
+    with pytest.raises(ConfigError):
+        launch_command(0, "job.json")
+
+
+def test_checkpoints_of_other_parameters_are_discarded(config, tmp_path):
+    tuning = resolve_tuning(config, "llama-7b", "chen-lora")
+    job = TrainJob(model="llama-7b", family="llama", trainset="x", base_model="b", train_file="t", val_file="v",
+                   output_dir=str(tmp_path / "o"), checkpoint_dir=str(tmp_path / "c"), tuning=tuning)
+    ckpt = prepare_checkpoint_dir(job)
+    (ckpt / "checkpoint-5").mkdir()
+    prepare_checkpoint_dir(job)  # same parameters: kept for resuming
+    assert (ckpt / "checkpoint-5").is_dir()
+    other = TrainJob(**{**job.to_dict(), "tuning": {**tuning.to_dict(), "learning_rate": 1e-4}})
+    prepare_checkpoint_dir(other)
+    assert not (ckpt / "checkpoint-5").exists()
+    assert json.loads((ckpt / FINGERPRINT_FILE).read_text())["tuning"]["learning_rate"] == 1e-4
+    assert TrainJob.from_json(_dump(job, tmp_path)) == job
+
+
+def _dump(job, tmp_path):
+    job.to_json(tmp_path / "job.json")
+    return tmp_path / "job.json"
