@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, Sequence
@@ -16,6 +17,8 @@ from ..errors import ConfigError
 from .settings import TranslateSettings
 
 log = logging.getLogger(__name__)
+
+LANG_CODE = re.compile(r"[a-z]{3}_[A-Z][a-z]{3}")  # FLORES-200 codes, NLLB's language tokens
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ class Ct2Translator:
             str(self.model_dir), device=settings.device, compute_type=settings.compute_type,
             intra_threads=threads, inter_threads=1,
         )
-        self.language_codes = set(self.tokenizer.additional_special_tokens or [])
+        self.language_codes = {t for t in self.tokenizer.all_special_tokens if LANG_CODE.fullmatch(t)}
         log.info("loaded %s on %s (%s, %d threads)", self.model_dir, settings.device, settings.compute_type, threads)
 
     def check_code(self, code: str) -> None:

@@ -33,7 +33,7 @@ _LINE_PREFIX = re.compile(r"^[ \t]*(?:(?:[-*+\u2022]|\d{1,3}[.)]|[A-Za-z][.)]|#{
 _LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+\u2022]|\d{1,3}[.)]|[A-Za-z][.)])[ \t]+\S")
 _LETTER = re.compile(r"[^\W\d_]")
 _SPAN_PATTERNS = {
-    "inline_code": r"`[^`\n]+`",
+    "inline_code": r"``+[^`\n]+?``+|`[^`\n]+`",
     "url": r"(?:(?:https?|ftp)://|www\.)[^\s<>\"'`]+[^\s<>\"'`.,;:!?)\]}]",
     "email": r"[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+",
     "placeholder": r"\{\{[^{}\n]*\}\}|\{[^{}\s]*\}|%(?:\([A-Za-z_]\w*\))?[sdifr](?![A-Za-z])|</?[A-Za-z][\w-]*(?:\s[^<>\n]{0,60})?/?>"
