@@ -55,6 +55,8 @@ class FakeJudgeServer:
         self.by_body: Counter = Counter()      # every request, by exact body
         self.answered: Counter = Counter()     # 200 answers with a judgment, by exact body
         self.faults: Counter = Counter()       # requests per (marker, messages)
+        self.times: dict[str, list[float]] = {}  # arrival times per messages
+        self.bodies: list[dict] = []           # every parsed request body, in arrival order
         self.hang_after: int | None = None     # answer this many, then hold every further request
         self.released = threading.Event()
         self._httpd = None
@@ -144,6 +146,9 @@ class FakeJudgeServer:
         messages = body["messages"]
         text = "\n".join(m["content"] for m in messages)
         messages_key = hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()
+        with self.lock:
+            self.times.setdefault(messages_key, []).append(time.monotonic())
+            self.bodies.append(body)
         for marker, status in (("429", 429), ("500", 500)):
             match = re.search(rf"@fault:{marker}x(\d+)", text)
             if match and self._fault_count(marker, messages_key) <= int(match.group(1)):

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from ...errors import DataError
 from ...io import atomic_open, iter_jsonl
-from .settings import JudgeConfig
 
 COLUMNS = ["metric", "judge", "judge_model", "model", "trainset", "tuning", "testset", "lang", "items", "errors",
            "answers", "cached_answers", "prompt_tokens", "completion_tokens", "cost_usd"]
@@ -25,7 +24,8 @@ def _path_fields(path: Path) -> dict[str, str]:
     return dict(zip(("metric", "model", "trainset", "tuning", "testset", "lang"), parts[-6:]))
 
 
-def cost_rows(score_paths: list[str | Path], judges: dict[str, dict]) -> list[dict]:
+def cost_rows(score_paths: list[str | Path], prices: dict[str, dict]) -> list[dict]:
+    """One row per score file; ``prices``: judge -> {price_per_1k_input, price_per_1k_output}."""
     rows = []
     for path in map(Path, score_paths):
         row = dict(_path_fields(path), judge="", judge_model="", items=0, errors=0, answers=0, cached_answers=0,
@@ -40,16 +40,17 @@ def cost_rows(score_paths: list[str | Path], judges: dict[str, dict]) -> list[di
             row["cached_answers"] += usage.get("cached", 0)
             row["prompt_tokens"] += usage.get("prompt_tokens", 0)
             row["completion_tokens"] += usage.get("completion_tokens", 0)
-        if row["judge"] and row["judge"] not in judges:
+        if row["judge"] and row["judge"] not in prices:
             raise DataError(f"{path}: judge {row['judge']!r} is not defined in judges")
-        price = JudgeConfig.from_config(row["judge"], judges[row["judge"]]) if row["judge"] else None
-        row["cost_usd"] = round(price.cost_usd(row["prompt_tokens"], row["completion_tokens"]), 6) if price else 0.0
+        price = prices.get(row["judge"], {})
+        row["cost_usd"] = round((row["prompt_tokens"] * price.get("price_per_1k_input", 0.0)
+                                 + row["completion_tokens"] * price.get("price_per_1k_output", 0.0)) / 1000, 6)
         rows.append(row)
     return rows
 
 
-def write_cost_table(score_paths: list[str | Path], judges: dict[str, dict], output: str | Path) -> int:
-    rows = cost_rows(score_paths, judges)
+def write_cost_table(score_paths: list[str | Path], prices: dict[str, dict], output: str | Path) -> int:
+    rows = cost_rows(score_paths, prices)
     with atomic_open(output) as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()

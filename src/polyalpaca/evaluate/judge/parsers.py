@@ -109,6 +109,8 @@ def _criterion_value(value: Any) -> float | None:
             if key in value:
                 return _criterion_value(value[key])
         return None
+    if isinstance(value, list) and len(value) == 1:  # [2]
+        return _criterion_value(value[0])
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
@@ -154,6 +156,11 @@ def parse_criteria_json(text: str | None, criteria: tuple[str, ...]) -> Parsed:
         if not problems:
             return Parsed(scores)
         last_error = "; ".join(problems)
+    if last_error.startswith("no JSON object") and "{" in text:  # an object that never closes (cut off?)
+        try:
+            json.loads(text[text.index("{"):])
+        except json.JSONDecodeError as err:
+            last_error = f"invalid JSON: {err.msg} at char {err.pos} (unterminated object)"
     return Parsed(error=last_error)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...config import study_runs
+from .. import metric_jobs
 from ...errors import ConfigError
 from .settings import KINDS, JudgeJob
 from .templates import builtin_template_path
@@ -17,16 +17,8 @@ def judge_metric_names(config: dict) -> list[str]:
 
 def judge_score_targets(config: dict) -> list[str]:
     """Every judge score file of every study (the pairwise reference run included: its records say so)."""
-    targets = []
-    for study_name, study in config["studies"].items():
-        for metric in study["metrics"]:
-            if config["metrics"][metric]["kind"] not in KINDS:
-                continue
-            for run in study_runs(config, study_name):
-                for lang in run.languages:
-                    targets.append(SCORE.format(metric=metric, model=run.model, trainset=run.trainset,
-                                                tuning=run.tuning, testset=study["testset"], lang=lang))
-    return list(dict.fromkeys(targets))
+    return [SCORE.format(metric=m, model=mo, trainset=ts, tuning=tu, testset=tset, lang=lang)
+            for m, mo, ts, tu, tset, lang in metric_jobs(config, KINDS)]
 
 
 def _studies_for(config: dict, metric: str, testset: str) -> list[str]:
@@ -79,7 +71,8 @@ def judge_job(config: dict, metric: str, model: str, trainset: str, tuning: str,
 
 def judge_inputs(config: dict, metric: str, model: str, trainset: str, tuning: str, testset: str,
                  lang: str) -> dict[str, str]:
-    """Named inputs of a judging job: generations, template, and lid / reference / model_dir as needed."""
+    """Named inputs of a judging job: generations, template, and lid / reference / model_dir as needed.
+    Rules call it with the job's wildcards: ``judge_inputs(config, **wildcards_dict(wc))``."""
     spec = config["metrics"][metric]
     inputs = {"generations": GENERATION.format(model=model, trainset=trainset, tuning=tuning, testset=testset,
                                                lang=lang),
@@ -106,3 +99,46 @@ def judge_result_params(config: dict, metric: str) -> dict:
     keep = ("backend", "model", "base_url", "json_mode", "parse_retries")
     return {"judge": spec["judge"], **{k: judge.get(k) for k in keep},
             "seed": settings.get("seed", 0), "parse_retry_temperature": settings.get("parse_retry_temperature", 0.7)}
+
+
+WILDCARDS = ("metric", "model", "trainset", "tuning", "testset", "lang")
+
+
+def wildcards_dict(wildcards) -> dict[str, str]:
+    """The judge rule's wildcards as keyword arguments of :func:`judge_inputs` / :func:`judge_job`."""
+    return {name: getattr(wildcards, name) for name in WILDCARDS}
+
+
+def local_judge_model(config: dict, metric: str) -> str | None:
+    """The models key of the metric's judge when it runs locally, else None (an API judge needs no GPU)."""
+    judge = config["judges"][config["metrics"][metric]["judge"]]
+    return judge["model"] if judge["backend"] == "local" else None
+
+
+def judge_threads(config: dict, metric: str) -> int:
+    return config["evaluate"]["judge"]["local_threads"] if local_judge_model(config, metric) else 1
+
+
+def judge_resources(config: dict) -> dict:
+    """``gpu``, ``mem_mb``, ``runtime`` of a judge job as callables of its wildcards (and attempt): a local
+    judge is sized like inference of its model; an API judge gets no GPU and the evaluate stage's memory."""
+    from ...resources import gpus_for, mem_mb_for, runtime_for
+
+    def gpu(wc) -> int:
+        model = local_judge_model(config, wc.metric)
+        return gpus_for(config, "judge", model) if model else 0
+
+    def mem_mb(wc, attempt) -> int:
+        model = local_judge_model(config, wc.metric)
+        return mem_mb_for(config, "judge" if model else "evaluate", model, attempt)
+
+    def runtime(wc, attempt) -> int:
+        return runtime_for(config, "judge", local_judge_model(config, wc.metric), attempt=attempt)
+
+    return {"gpu": gpu, "mem_mb": mem_mb, "runtime": runtime}
+
+
+def judge_prices(config: dict) -> dict[str, dict[str, float]]:
+    """judge -> {price_per_1k_input, price_per_1k_output} (the cost table's param)."""
+    return {name: {key: float(j.get(key, 0.0)) for key in ("price_per_1k_input", "price_per_1k_output")}
+            for name, j in config.get("judges", {}).items()}
