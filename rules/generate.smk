@@ -1,1 +1,44 @@
-# rules of the generate stage
+# Generate stage: greedy responses of one fine-tuned run to one test set in one language
+# (batched transformers decoding, or vLLM where installed). Logic lives in polyalpaca.generate;
+# the decoding preset is the one of the study that evaluates this run on this test set.
+import polyalpaca.generate.inputs as generate_inputs
+from polyalpaca.resources import rule_resources
+
+
+localrules:
+    only_generate,
+
+
+GENERATE_CODE = code_version("polyalpaca.generate", "polyalpaca.templates")
+
+
+rule generate_responses:
+    input:
+        unpack(lambda wc: generate_inputs.generation_inputs(config, wc)),
+    output:
+        generations=generate_inputs.GENERATIONS,
+    params:
+        run=lambda wc: generate_inputs.run_params(config, wc),
+        decoding=lambda wc: generate_inputs.decoding_params(config, wc),
+        settings=config["generate"],
+        on_bad_line=config["on_bad_line"],
+        code=GENERATE_CODE,
+    log:
+        "logs/generate/{model}/{trainset}/{tuning}/{testset}/{lang}.log",
+    benchmark:
+        "results/benchmarks/generate/{model}/{trainset}/{tuning}/{testset}/{lang}.tsv"
+    threads: config["generate"]["threads"]
+    resources:
+        **rule_resources(config, "generate"),
+    conda:
+        "../envs/generate.yaml"
+    script:
+        "../workflow/scripts/generate_responses.py"
+
+
+rule only_generate:
+    input:
+        generate_inputs.generation_targets(config),
+
+
+FINAL_TARGETS.append(lambda: generate_inputs.generation_targets(config))

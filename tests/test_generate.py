@@ -234,3 +234,23 @@ def test_decoding_chosen_by_the_study(tmp_path):
     jobs = generation_jobs(config)
     assert ("pythia-70m", "alpaca-mono-fr", "chen-lora", "oasst_test", "fr") in jobs
     assert ("pythia-70m", "alpaca-mono-fr", "chen-lora", "oasst_test", "es") not in jobs
+
+
+def test_rule_input_functions_on_the_paper_grid():
+    from types import SimpleNamespace
+
+    from polyalpaca.generate import inputs
+
+    config = load_config("config.yaml")
+    wc = SimpleNamespace(model="llama2-7b", trainset="dolly-dt", tuning="zs-lora-lr1e-4", testset="alpacafarm_eval",
+                         lang="ru")
+    assert inputs.generation_inputs(config, wc) == {
+        "run": "results/models/llama2-7b/dolly-dt/zs-lora-lr1e-4", "base": "resources/models/llama2-7b",
+        "prompts": "results/testsets/alpacafarm_eval/ru.jsonl"}
+    decoding = inputs.decoding_params(config, wc)
+    assert decoding["name"] == "zs-greedy" and decoding["repetition_penalty"] == 1.1
+    assert DecodingParams(**{**decoding, "stop": tuple(decoding["stop"])}).max_new_tokens == 512
+    assert RunId(**inputs.run_params(config, wc)).prompt_template == "alpaca"
+    targets = inputs.generation_targets(config)
+    assert "results/generations/llama2-7b/dolly-dt/zs-lora-lr1e-4/alpacafarm_eval/ru.jsonl" in targets
+    assert len(targets) == len(set(targets))

@@ -135,3 +135,20 @@ def test_real_debian_french_dictionary():
     result = spellcheck_text("Aujourd'hui, l'élève écrit une lettre à sa grand-mère.", speller)
     assert result["value"] == 1.0 and result["words"] == 8
     assert spellcheck_text("Aujourdhui l'élèvve écrit", speller)["errors"] == 2
+
+
+def test_surface_metric_targets_and_params_on_the_paper_grid():
+    from polyalpaca import evaluate
+    from polyalpaca.config import load_config
+
+    config = load_config("config.yaml")
+    assert evaluate.metric_names(config, "spellcheck") == ["spell"]
+    targets = evaluate.surface_score_targets(config)
+    assert "results/scores/spell/llama2-7b/dolly-en/zs-full-lr1e-5/alpacafarm_eval/pt.jsonl" in targets
+    assert "results/scores/lid/pythia-70m/alpaca-mono-fr/chen-lora/oasst_test/fr.jsonl" in targets
+    assert not any(t.startswith("results/scores/spell/") and "/oasst_test/" in t for t in targets)
+    assert evaluate.spell_languages(config, "fr") == {"fr": {"hunspell": "fr_FR"}}
+    assert evaluate.spell_languages(config, "zh") == {"zh": {}}
+    assert evaluate.spell_settings(config) == {"hunspell_dir": "/usr/share/hunspell", "missing_dictionary": "fail"}
+    assert evaluate.lid_params(config, "lid") == {"model": "lid176", "openlid_path": None}
+    assert evaluate.lid_languages(config, "lid")["no"] == {"lid176": "no"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..config import study_runs
 
 SURFACE_KINDS = ("lid", "spellcheck")
+SCORES = "results/scores/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.jsonl"
 
 
 def metric_jobs(config: dict, kinds: tuple[str, ...] | None = None) -> list[tuple[str, str, str, str, str, str]]:
@@ -23,4 +24,39 @@ def metric_jobs(config: dict, kinds: tuple[str, ...] | None = None) -> list[tupl
     return sorted(jobs)
 
 
-__all__ = ["SURFACE_KINDS", "metric_jobs"]
+def metric_names(config: dict, kind: str) -> list[str]:
+    """Keys of ``metrics:`` of one kind (``lid``, ``spellcheck``, ...)."""
+    return sorted(name for name, m in config.get("metrics", {}).items() if m["kind"] == kind)
+
+
+def surface_score_targets(config: dict) -> list[str]:
+    """Every LID and spellcheck score file the studies need."""
+    return [SCORES.format(metric=m, model=mo, trainset=ts, tuning=tu, testset=tset, lang=lang)
+            for m, mo, ts, tu, tset, lang in metric_jobs(config, SURFACE_KINDS)]
+
+
+def lid_params(config: dict, metric: str) -> dict:
+    """Fields of :class:`~polyalpaca.evaluate.lid_score.LidParams` for a LID metric."""
+    model = config["metrics"][metric].get("lid_model", "lid176")
+    return {"model": model, "openlid_path": config["evaluate"]["openlid_path"] if model == "openlid" else None}
+
+
+def lid_languages(config: dict, metric: str) -> dict:
+    """The label table's slice of ``languages:`` for the metric's LID model (only what changes scores)."""
+    key = config["metrics"][metric].get("lid_model", "lid176")
+    return {iso: {key: entry[key]} for iso, entry in config["languages"].items() if key in entry}
+
+
+def spell_languages(config: dict, lang: str) -> dict:
+    """The ``languages:`` entry a spellcheck job of ``lang`` reads (its Hunspell dictionary name)."""
+    entry = config["languages"][lang]
+    return {lang: {"hunspell": entry["hunspell"]} if "hunspell" in entry else {}}
+
+
+def spell_settings(config: dict) -> dict:
+    """Fields of :class:`~polyalpaca.evaluate.spellcheck.SpellcheckParams` from ``evaluate:``."""
+    return {k: config["evaluate"][k] for k in ("hunspell_dir", "missing_dictionary")}
+
+
+__all__ = ["SCORES", "SURFACE_KINDS", "lid_languages", "lid_params", "metric_jobs", "metric_names",
+           "spell_languages", "spell_settings", "surface_score_targets"]

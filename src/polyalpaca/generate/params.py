@@ -59,6 +59,7 @@ class GenerateSettings:
     device: str = "auto"
     merge_lora: bool = True
     sort_by_length: bool = True
+    threads: int = 2
 
     def __post_init__(self):
         if self.backend not in BACKENDS:
@@ -69,6 +70,8 @@ class GenerateSettings:
             raise ConfigError(f"generate.dtype: {self.dtype!r} is not one of {', '.join(DTYPES)}")
         if self.device not in DEVICES:
             raise ConfigError(f"generate.device: {self.device!r} is not one of {', '.join(DEVICES)}")
+        if not isinstance(self.threads, int) or self.threads < 1:
+            raise ConfigError(f"generate.threads: expected an integer >= 1, got {self.threads!r}")
 
     @classmethod
     def from_config(cls, config: dict) -> "GenerateSettings":

@@ -58,7 +58,11 @@ def generate_responses(
 
         responses = generate_texts_vllm(run_dir, base_dir, rendered, decoding, settings.dtype)
     else:
+        import torch
+
         from .hf_backend import generate_texts
+
+        torch.set_num_threads(settings.threads)
         from .loading import load_for_generation
 
         model, tokenizer = load_for_generation(run_dir, base_dir, dtype=settings.dtype, device=settings.device,
