@@ -1,1 +1,129 @@
-# rules of the figures stage
+# Figures stage: tidy study tables with bootstrap CIs, provenance tables, and each study's figures.
+# Logic lives in polyalpaca.figures; which runs/languages/metrics a figure draws comes from
+# `figures.plots` in the config, so a figure's rule asks only for its own runs' score files
+# (`snakemake results/figures/fig3.pdf` schedules the BLOOM LoRA runs and their upstream only).
+import functools
+import re
+
+import polyalpaca.figures as figures_lib
+
+try:
+    FIGURE_SPECS = figures_lib.plot_specs(config)
+except ConfigError as err:
+    raise WorkflowError(f"{workflow.configfiles[-1] if workflow.configfiles else 'config'}: {err}")
+
+FIGURES_CODE = code_version("polyalpaca.figures")
+FIGURES_REPORT_DIR = Path(workflow.current_basedir) / ".." / "workflow" / "report"
+FIGURES_BOOTSTRAP = {k: config["figures"][k] for k in ("bootstrap_samples", "confidence")}
+
+FINAL_TARGETS.append(functools.partial(figures_lib.final_targets, config))
+
+
+localrules:
+    study_table,
+    study_provenance,
+    only_figures,
+
+
+rule study_table:
+    input:
+        scores=lambda wc: [inp.path for inp in figures_lib.score_inputs(config, wc.study)],
+    output:
+        csv="results/tables/{study}.csv",
+        html=report(
+            "results/tables/{study}.html",
+            caption="../workflow/report/study_table.rst",
+            category="{study}",
+            subcategory="Tables",
+            labels={"name": "{study} scores", "format": "table"},
+        ),
+    params:
+        study=lambda wc: wc.study,
+        seed=config["seed"],
+        bootstrap=FIGURES_BOOTSTRAP,
+        code=FIGURES_CODE,
+    log:
+        "logs/figures/table/{study}.log",
+    conda:
+        "../envs/figures.yaml"
+    script:
+        "../workflow/scripts/make_table.py"
+
+
+rule study_provenance:
+    output:
+        csv="results/tables/{study}_provenance.csv",
+        html=report(
+            "results/tables/{study}_provenance.html",
+            caption="../workflow/report/provenance.rst",
+            category="{study}",
+            subcategory="Provenance",
+            labels={"name": "{study} provenance", "format": "table"},
+        ),
+    params:
+        study=lambda wc: wc.study,
+        digest=lambda wc: figures_lib.provenance_digest(config, wc.study),
+        code=FIGURES_CODE,
+    log:
+        "logs/figures/provenance/{study}.log",
+    conda:
+        "../envs/figures.yaml"
+    script:
+        "../workflow/scripts/make_table.py"
+
+
+# One rule per figure (figure_<name>), so each has its own inputs and caption: the caption is
+# workflow/report/<name>.rst when it exists, otherwise the caption of the figure's kind.
+for _fig, _spec in FIGURE_SPECS.items():
+    _caption_stem = _fig if (FIGURES_REPORT_DIR / f"{_fig}.rst").is_file() else f"kind_{_spec.kind}"
+    _caption = f"../workflow/report/{_caption_stem}.rst"
+    _rule_name = re.sub(r"\W", "_", _fig)
+    _paths = figures_lib.figure_paths(_fig)
+
+    rule:
+        name:
+            f"figure_{_rule_name}"
+        input:
+            scores=[inp.path for inp in figures_lib.figure_inputs(config, _spec)],
+            tokens=[figures_lib.tokens_table_path()] if _spec.kind == "token_counts" else [],
+        output:
+            pdf=report(
+                _paths["pdf"],
+                caption=_caption,
+                category=_spec.study,
+                subcategory="Figures (PDF)",
+                labels={"name": _fig, "format": "PDF"},
+            ),
+            png=report(
+                _paths["png"],
+                caption=_caption,
+                category=_spec.study,
+                subcategory="Figures",
+                labels={"name": _fig, "format": "PNG"},
+            ),
+            data=report(
+                _paths["data"],
+                caption="../workflow/report/figure_data.rst",
+                category=_spec.study,
+                subcategory="Figure data",
+                labels={"name": _fig, "format": "CSV"},
+            ),
+        params:
+            figure=_fig,
+            spec=figures_lib.spec_params(_spec),
+            runs=len(figures_lib.figure_runs(config, _spec)),
+            seed=config["seed"],
+            bootstrap=FIGURES_BOOTSTRAP,
+            code=FIGURES_CODE,
+        log:
+            f"logs/figures/{_fig}.log",
+        localrule: True
+        conda:
+            "../envs/figures.yaml"
+        script:
+            "../workflow/scripts/plot_figure.py"
+
+
+rule only_figures:
+    input:
+        figures_lib.final_targets(config),

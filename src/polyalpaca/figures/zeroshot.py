@@ -1,0 +1,111 @@
+"""Figure kinds of Chirkova & Nikoulina (zero-shot cross-lingual transfer): metrics against learning rate.
+
+In every panel the x axis is the learning rate (log), colour is the training data (recipe label) and
+line style the tuning method, so each line is one configuration; each base model gets its own row.
+
+- ``surface_metrics``: rows = surface metric x base model (language / spelling correctness,
+  relevance), columns = test languages.
+- ``criteria``: rows = (English | mean over the other test languages) x base model, columns = the six
+  judge criteria (1-3).
+- ``per_language``: rows = base models, columns = test languages, one metric (default: the mean
+  criteria score).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .plotting import (METRIC_LABELS, FigureResult, Settings, draw_series, estimate_groups, figure_legend, grid,
+                       label_palette, missing_lists, style_maps)
+from .scores import CRITERIA
+from .specs import PlotSpec
+
+GROUP_KEYS = ["label", "method", "model", "learning_rate", "tuning", "trainset"]
+Y_RANGE = {"judge_criteria": (1.0, 3.0), "judge_single": (0.0, 3.0)}
+
+Panel = tuple[dict, str]  # (column -> value filter, title)
+
+
+def _lr_panels(config: dict, data: pd.DataFrame, rows: list[Panel], cols: list[Panel], ylim_of) -> tuple:
+    """Draw a rows x cols grid of learning-rate curves; returns (figure, axes)."""
+    fig, axes = grid(len(rows), len(cols), panel_w=2.9, panel_h=2.1, sharey="row")
+    palette = label_palette(config, data["label"])
+    styles, _ = style_maps(sorted(set(data["method"])), [])
+    lrs = sorted(set(data["learning_rate"]))
+    for r, (rfilter, rtitle) in enumerate(rows):
+        for c, (cfilter, ctitle) in enumerate(cols):
+            ax = axes[r, c]
+            mask = pd.Series(True, index=data.index)
+            for key, value in {**rfilter, **cfilter}.items():
+                mask &= data[key] == value
+            sub = data[mask]
+            for (label, method), series in sub.groupby(["label", "method"], sort=False):
+                draw_series(ax, series, "learning_rate", color=palette[label], linestyle=styles[method],
+                            marker="o" if method == "full" else "s", label=f"{label} · {method}", band=False)
+            ax.set_xscale("log")
+            ax.set_xlim(min(lrs) / 2.5, max(lrs) * 2.5)
+            ax.set_xticks(lrs)
+            ax.set_xticklabels([f"{lr:.0e}" for lr in lrs], fontsize="x-small")
+            ax.minorticks_off()
+            ax.set_title(ctitle if r == 0 else "", fontsize="medium")
+            ax.set_xlabel("learning rate" if r == len(rows) - 1 else "")
+            ax.set_ylabel(rtitle if c == 0 else "", fontsize="small")
+            lim = ylim_of(rfilter, cfilter)
+            if lim:
+                pad = 0.05 * (lim[1] - lim[0])
+                ax.set_ylim(lim[0] - pad, lim[1] + pad)
+    figure_legend(fig, axes, "data · method")
+    return fig, axes
+
+
+def _lang_cols(config: dict, langs) -> list[Panel]:
+    return [({"lang": lang}, f"{config['languages'][lang]['name']} ({lang})") for lang in langs]
+
+
+def _models(data: pd.DataFrame) -> list[str]:
+    return list(dict.fromkeys(data["model"]))
+
+
+def surface_metrics(config: dict, spec: PlotSpec, units: pd.DataFrame, settings: Settings) -> FigureResult:
+    units = units[units["metric"].isin(spec.metrics)].copy()
+    data = estimate_groups(units, ["metric", "lang", *GROUP_KEYS], settings, spec.name)
+    kinds = dict(zip(units["metric"], units["kind"]))
+    rows = [({"metric": m, "model": model}, f"{METRIC_LABELS.get(kinds[m], m)}\n{model}")
+            for m in spec.metrics if m in kinds for model in _models(data)]
+    langs = [lang for lang in spec.languages if lang in set(data["lang"])]
+    fig, axes = _lr_panels(config, data, rows, _lang_cols(config, langs),
+                           lambda rf, _cf: Y_RANGE.get(kinds[rf["metric"]], (0.0, 1.0)))
+    missing, incomplete = missing_lists(units)
+    data.insert(0, "figure", spec.name)
+    return FigureResult(fig, axes, data, missing, incomplete)
+
+
+def criteria(config: dict, spec: PlotSpec, units: pd.DataFrame, settings: Settings) -> FigureResult:
+    base = spec.metrics[0]
+    names = [f"{base}.{c}" for c in CRITERIA]
+    units = units[units["metric"].isin(names)].copy()
+    units["lang_group"] = ["English" if lang == "en" else "non-English mean" for lang in units["lang"]]
+    data = estimate_groups(units, ["metric", "lang_group", *GROUP_KEYS], settings, spec.name)
+    groups = [g for g in ("English", "non-English mean") if g in set(data["lang_group"])]
+    rows = [({"lang_group": g, "model": model}, f"{g}\n{model}") for g in groups for model in _models(data)]
+    cols = [({"metric": f"{base}.{c}"}, c.replace("_", " ")) for c in CRITERIA]
+    fig, axes = _lr_panels(config, data, rows, cols, lambda _r, _c: Y_RANGE["judge_criteria"])
+    non_en = [lang for lang in spec.languages if lang != "en"]
+    fig.text(0.5, 1.0, f"criteria scores (1-3) of {base}; non-English mean over: {', '.join(non_en)}",
+             ha="center", va="bottom", fontsize=8)
+    missing, incomplete = missing_lists(units)
+    data.insert(0, "figure", spec.name)
+    return FigureResult(fig, axes, data, missing, incomplete)
+
+
+def per_language(config: dict, spec: PlotSpec, units: pd.DataFrame, settings: Settings) -> FigureResult:
+    metric = spec.metrics[0]
+    units = units[units["metric"] == metric].copy()
+    data = estimate_groups(units, ["lang", *GROUP_KEYS], settings, spec.name)
+    kind = units["kind"].iloc[0]
+    rows = [({"model": model}, f"{METRIC_LABELS.get(kind, kind)} ({metric})\n{model}") for model in _models(data)]
+    langs = [lang for lang in spec.languages if lang in set(data["lang"])]
+    fig, axes = _lr_panels(config, data, rows, _lang_cols(config, langs), lambda _r, _c: Y_RANGE.get(kind, (0.0, 1.0)))
+    missing, incomplete = missing_lists(units)
+    data.insert(0, "figure", spec.name)
+    return FigureResult(fig, axes, data, missing, incomplete)
