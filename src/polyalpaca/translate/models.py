@@ -78,7 +78,7 @@ def convert_nllb(snapshot: str | Path, out_dir: str | Path, quantization: str, *
     snapshot = check_snapshot(snapshot, where)
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    copy = [str(snapshot / f) for f in TOKENIZER_FILES if (snapshot / f).is_file()]
+    copy = [f for f in TOKENIZER_FILES if (snapshot / f).is_file()]  # names relative to the snapshot
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         TransformersConverter(str(snapshot), copy_files=copy, low_cpu_mem_usage=True).convert(
