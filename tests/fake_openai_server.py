@@ -57,7 +57,8 @@ class FakeJudgeServer:
         self.faults: Counter = Counter()       # requests per (marker, messages)
         self.times: dict[str, list[float]] = {}  # arrival times per messages
         self.bodies: list[dict] = []           # every parsed request body, in arrival order
-        self.hang_after: int | None = None     # answer this many, then hold every further request
+        self.hang_after: int | None = None     # let this many requests through, then hold every further one
+        self._granted = 0
         self.released = threading.Event()
         self._httpd = None
         self._thread = None
@@ -134,12 +135,13 @@ class FakeJudgeServer:
         with self.lock:
             self.requests += 1
             self.by_body[body_key] += 1
-            answered_so_far = sum(self.answered.values())
+            hold = self.hang_after is not None and self._granted >= self.hang_after
+            self._granted += not hold
         if self.api_key is not None and handler.headers.get("authorization") != f"Bearer {self.api_key}":
             given = (handler.headers.get("authorization") or "").removeprefix("Bearer ")
             return self._send(handler, 401, {"error": {"message": f"Incorrect API key provided: {given}.",
                                                        "type": "invalid_request_error", "code": "invalid_api_key"}})
-        if self.hang_after is not None and answered_so_far >= self.hang_after:
+        if hold:
             self.released.wait(60)
             return self._send(handler, 503, {"error": {"message": "released"}})
         body = json.loads(body_bytes)
@@ -156,7 +158,8 @@ class FakeJudgeServer:
                 return self._send(handler, status, {"error": {"message": f"injected {status}", "type": "server"}},
                                   headers)
         match = re.search(r"@fault:slowx(\d+)", text)
-        if match and self._fault_count("slow", messages_key) <= int(match.group(1)):
+        late = bool(match and self._fault_count("slow", messages_key) <= int(match.group(1)))
+        if late:  # past the client's timeout: the answer is sent but never received, so not counted
             time.sleep(self.slow_s)
         if "@fault:malformed" in text:
             return self._send(handler, 200, None, raw=b'{"id": "x", "choices": [{"mess')
@@ -165,8 +168,9 @@ class FakeJudgeServer:
         if self.delay:
             time.sleep(self.delay)
         content = self._judge(body, text, messages_key)
-        with self.lock:
-            self.answered[body_key] += 1
+        if not late:
+            with self.lock:
+                self.answered[body_key] += 1
         usage = {"prompt_tokens": len(text) // 4 + 7, "completion_tokens": len(content) // 4 + 1}
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         self._send(handler, 200, {

@@ -133,9 +133,11 @@ class Engine:
                                  retry=retry_if_exception_type(RetryableError), before_sleep=self._before_sleep,
                                  reraise=True)
         try:
-            async for attempt in retrying:
-                with attempt:
-                    async with self._semaphore:
+            # the slot is held through the backoff sleeps too: while an endpoint fails, no fresh calls pile
+            # up behind the failing ones, so a dead endpoint stops the job after a bounded number of requests
+            async with self._semaphore:
+                async for attempt in retrying:
+                    with attempt:
                         await self.limiter.acquire(tokens)
                         self.stats.requests += 1
                         answer = await self.backend.complete(call)

@@ -127,7 +127,7 @@ def score_generations(
         with JudgeCache(settings.cache_dir, settings.cache_journal_mode) as cache:
             summary = asyncio.run(_judge_all(job, judge, settings, tmpl, backend, cache, items, lids, refs, output))
     except JudgeFatalError as err:
-        raise JudgeFatalError(redact(str(err), secret)) from None
+        raise type(err)(redact(str(err), secret)) from None
     except Exception as err:  # an unexpected error must not carry the key into a log or a report
         if secret and secret in str(err):
             raise RuntimeError(redact(f"{type(err).__name__}: {err}", secret)) from None
