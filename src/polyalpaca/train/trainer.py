@@ -12,6 +12,7 @@ import logging
 import math
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -48,7 +49,10 @@ def load_tokenizer(path: str | Path):
 
 
 def load_base_model(path: str | Path, dtype):
+    import transformers
     from transformers import AutoModelForCausalLM
+
+    transformers.utils.logging.disable_progress_bar()
 
     return AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype)
 
@@ -221,6 +225,7 @@ def train_worker(job: TrainJob, *, callbacks: Sequence[Any] = ()) -> dict | None
 
     started = time.time()
     transformers.utils.logging.disable_progress_bar()
+    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*is deprecated")  # transformers-internal
     t, s = job.tuning, job.settings
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world != job.processes:
