@@ -111,7 +111,7 @@ rule trainset_stats:
         "logs/recipes/trainset_stats/{trainset}.log",
     benchmark:
         "results/benchmarks/recipes/trainset_stats/{trainset}.tsv"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=8000,
     conda:

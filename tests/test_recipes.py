@@ -149,6 +149,9 @@ def test_short_translation_fails_under_policy_fail_naming_the_keys(data):
         align_source("alpaca", paths["en"], {"de": paths["de"], "es": paths["es"]}, tmp / "pool.json",
                      policy="fail", users={"de": ["trainsets.alpaca-mono-de.lang"]})
     align_source("alpaca", paths["en"], {"es": paths["es"]}, tmp / "pool.json", policy="fail")  # complete: fine
+    write_jsonl(tmp / "none.jsonl", [])
+    with pytest.raises(DataError, match=r"trainsets\.b\.lang: no record of source 'alpaca' is present .*fr 0/300"):
+        align_source("alpaca", paths["en"], {"fr": tmp / "none.jsonl"}, tmp / "p.json", users={"fr": ["trainsets.b.lang"]})
 
 
 def test_stale_pool_breaks_equal_budget_loudly(data):

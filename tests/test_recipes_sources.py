@@ -122,6 +122,9 @@ def test_translated_testset_aligns_ids_across_languages(tmp_path):
     assert fr[0] == {"id": "v1", "prompt": "Question 1 ?", "lang": "fr", "testset": "vicuna80", "source_id": "v1",
                      "category": "generic", "translator": "nllb"}
     assert [r["id"] for r in fr] == ["v1", "v2"]
+    write_jsonl(tmp_path / "empty.jsonl", [])
+    with pytest.raises(DataError, match=r"languages\[1\]: .* no prompts in language 'fr' .*all 3 prompts were dropped"):
+        build_testset(spec, "fr", tmp_path / "vicuna.jsonl", tmp_path / "x.jsonl", translation=tmp_path / "empty.jsonl")
     with pytest.raises(DataError, match=r"testsets\.vicuna80\.languages\[1\]: the translation .* into 'fr' is missing"):
         build_testset(spec, "fr", tmp_path / "vicuna.jsonl", tmp_path / "x.jsonl", translation=tmp_path / "no.jsonl")
 

@@ -74,8 +74,10 @@ def align_source(
                         "in all languages):\n  " + "\n  ".join(short))
     aligned = [i for i in ids if i in present_everywhere]
     if not aligned:
-        raise DataError(f"source {source!r}: no record is present in English and in every translation "
-                        f"({', '.join(sorted(per_language))})")
+        counts = ", ".join(f"{lang} {info['present']}/{len(ids)}" for lang, info in per_language.items())
+        raise DataError(f"{', '.join(k for keys in users.values() for k in keys) or 'source ' + repr(source)}: "
+                        f"no record of source {source!r} is present in English and in every translation "
+                        f"(records kept per language: {counts}; see the translations' .report.json files)")
     pool = {"source": source, "policy": policy, "languages": [ENGLISH, *sorted(per_language)],
             "english": len(ids), "aligned": len(aligned), "dropped": len(ids) - len(aligned),
             "per_language": per_language, "ids": aligned}

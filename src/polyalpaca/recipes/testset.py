@@ -95,7 +95,8 @@ def build_testset(
         prompts = [r for r in origin if r["id"] in translated]
         records = (_test_record(translated[r["id"]], rid=r["id"], lang=lang, testset=spec.name, source_id=r["id"],
                                 fallback=r) for r in prompts)
-        where = str(translation)
+        where = (f"{translation}: all {len(origin)} prompts were dropped by the translation filter, see "
+                 f"{Path(translation).with_suffix('.report.json')}") if not prompts else str(translation)
     if not prompts:
         raise DataError(f"{key}: test set {spec.name!r} has no prompts in language {lang!r} ({where})")
     n = write_jsonl(out_path, records)
