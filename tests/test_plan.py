@@ -52,14 +52,16 @@ def test_counts_per_study(grid):
     # chen2024: lid + judge-single (gpt-3.5) on 50 prompts per (run, language)
     chen = _row(rows, "chen2024", "evaluate")
     gens = _row(rows, "chen2024", "generate").jobs
-    assert chen.jobs == 2 * gens and chen.requests == 50 * gens
+    assert chen.jobs == 2 * gens + 1 and chen.requests == 50 * gens  # + the judge cost table
     assert chen.cost_usd == pytest.approx(50 * gens * (900 * 0.0015 + 120 * 0.002) / 1000)
     # bactrianx: pairwise, both orders, the reference run (5 languages) not judged against itself
     assert _row(rows, "bactrianx", "evaluate").requests == (25 - 5) * 80 * 2
     # zeroshot: relevance + criteria on 805 prompts for 54 runs x 4 languages
     assert _row(rows, "zeroshot", "evaluate").requests == 2 * 54 * 4 * 805
-    # translation: 16 shards + 1 merge per (source, language), one conversion per translator
-    assert _row(rows, "zeroshot", "translate").jobs == 3 * 17 + 3 * 2 + 1 + 1 + 2
+    # translation: shards + 1 merge per (source, language), a download and a conversion per translator
+    assert _row(rows, "zeroshot", "translate").jobs == 3 * (16 + 1) + 3 * (2 + 1) + 2
+    # the pairwise reference has its judge job (it records why it is not compared), without requests
+    assert _row(rows, "bactrianx", "evaluate").jobs == 2 * 25 + 1
 
 
 def test_total_counts_shared_jobs_once(grid):

@@ -5,7 +5,7 @@ installs them). Where it cannot start, the tests are skipped with the reason —
 POLYALPACA_REQUIRE_SLURM=1 (set it in CI), then they fail.
 
 The workflow runs through profiles/slurm with a local override only for what a test cluster lacks:
-no conda (the jobs use this Python), `squeue` status checks (no accounting daemon), a 1 s first status
+`squeue` status checks (no accounting daemon), a 1 s first status
 check, short latency wait.
 """
 
@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -39,20 +37,20 @@ def slurm_cluster(tmp_path_factory):
     check = subprocess.run(["bash", str(SCRIPT), "check"], capture_output=True, text=True)
     if check.returncode != 0:
         _skip_or_fail(check.stdout.strip() or check.stderr.strip())
-    env = dict(os.environ, SLURM_LOCAL_DIR=str(tmp_path_factory.mktemp("slurm-local")))
+    base = tmp_path_factory.mktemp("slurm-local")
+    env = dict(os.environ, SLURM_LOCAL_DIR=str(base))
     subprocess.run(["bash", str(SCRIPT), "stop"], env=env, capture_output=True)
     started = subprocess.run(["bash", str(SCRIPT), "start"], env=env, capture_output=True, text=True, timeout=120)
     if started.returncode != 0:
         subprocess.run(["bash", str(SCRIPT), "stop"], env=env, capture_output=True)
         _skip_or_fail(f"slurm-local.sh start failed: {started.stderr[-2000:]}")
-    yield Path(env["SLURM_LOCAL_DIR"])
+    yield env
     subprocess.run(["bash", str(SCRIPT), "stop"], env=env, capture_output=True, timeout=60)
 
 
 def local_profile(dest: Path, jobs: int = 4) -> Path:
     """profiles/slurm with only the settings a throwaway cluster needs changed."""
     profile = yaml.safe_load((REPO / "profiles" / "slurm" / "config.yaml").read_text(encoding="utf-8"))
-    profile.pop("software-deployment-method", None)  # no conda here: jobs use this Python
     profile.update({
         "slurm-status-command": "squeue",  # no slurmdbd: sacct fails quietly and the plugin would wait forever
         "slurm-init-seconds-before-status-checks": 1,
@@ -66,11 +64,12 @@ def local_profile(dest: Path, jobs: int = 4) -> Path:
     return dest
 
 
-def run_snakemake(workdir: Path, profile: Path, *args: str, timeout: int = 240) -> subprocess.CompletedProcess:
+def run_snakemake(cluster_env: dict, workdir: Path, profile: Path, *args: str,
+                  timeout: int = 240) -> subprocess.CompletedProcess:
     # Snakemake ignores SIGTERM while jobs are pending: stop it with SIGINT (it then scancels its jobs).
     cmd = ["timeout", "-s", "INT", str(timeout), sys.executable, "-m", "snakemake", "--profile", str(profile),
            "--directory", str(workdir), "--verbose", *args]
-    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
+    env = dict(cluster_env, PYTHONPATH=str(REPO / "src"))
     return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, env=env, timeout=timeout + 60)
 
 
@@ -119,7 +118,7 @@ def test_jobs_go_through_sbatch_with_sized_resources(slurm_cluster, tmp_path):
     work.mkdir()
     (work / "Snakefile").write_text(PROBE_SNAKEFILE.format(src=str(REPO / "src"), config=str(REPO / "config.yaml")))
     profile = local_profile(tmp_path / "profile")
-    proc = run_snakemake(work, profile, "all")
+    proc = run_snakemake(slurm_cluster, work, profile, "all")
     log = proc.stdout + proc.stderr
     assert proc.returncode != 0, "the 4-GPU job cannot run on a GPU-less node; the run must fail:\n" + log[-3000:]
 

@@ -12,10 +12,13 @@ throughputs from ``resources.gpu``. Formulas (N = parameters, T = tokens):
 - judges: requests = runs x languages x prompts (pairwise: x 2 orders, the reference run excluded);
   cost = requests x (input tokens x price_per_1k_input + output tokens x price_per_1k_output) / 1000.
 
-Job counts follow the rule structure: data = one per source and per model; translate = shards + one
-merge per (source, language) + one conversion per translator; recipes = one per trainset; train = one
-per run; generate = one per (run, language); evaluate = one per (metric, run, language); figures = one
-table + one per figure. Jobs shared by studies count once in the total.
+Job counts follow the rules (tests/test_rerun.py compares them with Snakemake's dry run): data = one
+per fetched source and per model; translate = one download and one conversion per translator, the
+shards and one merge per (source, language); recipes = derived sources, one aligned pool per source,
+a trainset and its token statistics per trainset, a prompt set per (test set, language), one token
+table; train = one per run; generate = one per (run, language); evaluate = one per (metric, run,
+language) + the judge cost table; figures = a table and a provenance page per study + one per figure.
+Jobs shared by studies count once in the total.
 """
 
 from __future__ import annotations
@@ -168,10 +171,13 @@ def study_trainsets(config: dict, study: str) -> list[str]:
 
 
 def study_translation_pairs(config: dict, study: str) -> list[tuple[str, str]]:
+    """(source, lang) translations a study needs. A source's aligned pool spans the languages of every
+    configured trainset of that source (so all recipes draw from the same ids), used by a study or not."""
     pairs = set()
-    for name in study_trainsets(config, study):
-        source = config["trainsets"][name]["source"]
-        pairs |= {(source, lang) for lang in trainset_languages(config, name) if lang != "en"}
+    sources = {config["trainsets"][name]["source"] for name in study_trainsets(config, study)}
+    for name, ts in config["trainsets"].items():
+        if ts["source"] in sources:
+            pairs |= {(ts["source"], lang) for lang in trainset_languages(config, name) if lang != "en"}
     tset = config["testsets"][config["studies"][study]["testset"]]
     if "translate_from" in tset:
         pairs |= {(tset["source"], lang) for lang in tset["languages"] if lang != tset["translate_from"]}
@@ -192,7 +198,8 @@ def _translation_jobs(config: dict, study: str) -> list[Job]:
         for shard in range(spec["shards"]):
             jobs.append(Job("translate", ("shard", source, lang, shard), None if hours is None else hours / spec["shards"]))
         jobs.append(Job("translate", ("merge", source, lang)))
-    jobs += [Job("translate", ("convert", name)) for name in sorted(translators)]
+    for name in sorted(translators):
+        jobs += [Job("translate", ("fetch_nllb", name)), Job("translate", ("convert", name))]
     return jobs
 
 
@@ -205,12 +212,11 @@ def _eval_jobs(config: dict, study: str, runs: list[Run], prompts: tuple[int, fl
         kind = mdef["kind"]
         judge = config["judges"].get(mdef.get("judge")) if kind in JUDGE_KINDS else None
         for run in runs:
-            if kind == "judge_pairwise" and ref and (run.model, run.trainset, run.tuning) == (
-                    ref["model"], ref["trainset"], ref["tuning"]):
-                continue
+            is_reference = kind == "judge_pairwise" and ref and (run.model, run.trainset, run.tuning) == (
+                ref["model"], ref["trainset"], ref["tuning"])
             for lang in run.languages:
                 key = (metric, run.id, spec["testset"], lang)
-                if judge is None:
+                if judge is None or is_reference:  # the reference is not compared with itself: no requests
                     jobs.append(Job("evaluate", key))
                     continue
                 if prompts is None:
@@ -226,6 +232,8 @@ def _eval_jobs(config: dict, study: str, runs: list[Run], prompts: tuple[int, fl
                     cost = requests * (tok["input"] * judge["price_per_1k_input"]
                                        + tok["output"] * judge["price_per_1k_output"]) / 1000
                     jobs.append(Job("evaluate", key, 0.0, requests, cost))
+    if any(config["metrics"][m]["kind"] in JUDGE_KINDS for m in spec["metrics"]):
+        jobs.append(Job("evaluate", ("judge_cost",)))
     return jobs
 
 
@@ -238,10 +246,17 @@ def study_jobs(config: dict, study: str) -> list[Job]:
         judge = config["judges"].get(config["metrics"][metric].get("judge"), {})
         if judge.get("backend") == "local":
             models.add(judge["model"])
-    jobs = [Job("data", ("source", s)) for s in study_sources(config, study)]
+    sources = study_sources(config, study)
+    jobs = [Job("data", ("source", s)) for s in sources if "derive" not in config["sources"][s]]
     jobs += [Job("data", ("model", m)) for m in sorted(models)]
     jobs += _translation_jobs(config, study)
-    jobs += [Job("recipes", (ts,)) for ts in study_trainsets(config, study)]
+    trainsets = study_trainsets(config, study)
+    jobs += [Job("recipes", ("derive", s)) for s in sources if "derive" in config["sources"][s]]
+    jobs += [Job("recipes", ("align", s)) for s in sorted({config["trainsets"][t]["source"] for t in trainsets})]
+    jobs += [Job("recipes", (step, t)) for t in trainsets for step in ("trainset", "stats")]
+    test_langs = sorted({lang for run in runs for lang in run.languages})
+    jobs += [Job("recipes", ("testset", spec["testset"], lang)) for lang in test_langs]
+    jobs.append(Job("recipes", ("tokens_table",)))
     jobs += [Job("train", (run.id,), train_gpu_hours(config, run.model, run.trainset, run.tuning)) for run in runs]
 
     prompts = testset_prompts(config, spec["testset"])
@@ -254,7 +269,8 @@ def study_jobs(config: dict, study: str) -> list[Job]:
                 hours = _decode_hours(config, 2 * config["models"][run.model]["params_b"] * 1e9 * tokens)
             jobs.append(Job("generate", (run.id, spec["testset"], lang), hours))
     jobs += _eval_jobs(config, study, runs, prompts)
-    jobs += [Job("figures", ("table", study))] + [Job("figures", ("figure", f)) for f in spec.get("figures", [])]
+    jobs += [Job("figures", (page, study)) for page in ("table", "provenance")]
+    jobs += [Job("figures", ("figure", f)) for f in spec.get("figures", [])]
     return jobs
 
 

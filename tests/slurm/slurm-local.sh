@@ -5,9 +5,15 @@
 # Prereq (root, Debian): apt-get install -y slurm-wlm munge   (install.sh does it)
 # No systemd needed: daemons are started by hand with pid files under $SLURM_LOCAL_DIR and stopped by
 # those pids only. No accounting daemon: the executor must use `--slurm-status-command squeue`.
+# /etc/slurm/slurm.conf is written at start (marked as ours; an existing foreign one is never touched:
+# `check` fails) and removed at stop: left behind, it names a stopped controller and every `scontrol`
+# (the Slurm plugin runs one whenever Snakemake starts) hangs ~10 s. SLURM_CONF elsewhere is no
+# option: the plugin's job step drops SLURM_* variables before its inner srun.
 set -euo pipefail
 BASE=${SLURM_LOCAL_DIR:-/tmp/slurm-local}
 HOST=$(hostname -s)
+CONF=/etc/slurm/slurm.conf
+MARK="# written by polyalpaca tests/slurm/slurm-local.sh"
 
 wait_for() {  # wait_for <seconds> <cmd...>
   local t=$1; shift
@@ -21,7 +27,9 @@ check() {
     command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || {
       echo "$bin not installed (apt-get install -y slurm-wlm munge)"; return 1; }
   done
-  [ -d /etc/slurm ] || { echo "/etc/slurm missing (slurm-wlm not installed?)"; return 1; }
+  if [ -e "$CONF" ] && ! grep -qF "$MARK" "$CONF"; then
+    echo "$CONF exists and is not ours: a real Slurm is configured here; not touching it"; return 1
+  fi
 }
 
 start() {
@@ -38,7 +46,9 @@ start() {
   # --- slurm.conf: this machine's CPUs and memory (RealMemory must not exceed `slurmd -C`) -------
   local mem; mem=$(slurmd -C | sed -n 's/.*RealMemory=\([0-9]*\).*/\1/p'); mem=$((mem - 512))
   local cpus; cpus=$(nproc)
-  cat > /etc/slurm/slurm.conf <<EOF
+  mkdir -p "$(dirname "$CONF")"
+  cat > "$CONF" <<EOF
+$MARK
 ClusterName=localcluster
 SlurmctldHost=$HOST(127.0.0.1)
 SlurmUser=root
@@ -82,6 +92,7 @@ stop() {  # only the daemons this script started, by pid file
     kill "$(cat /run/munge/munged.pid)" 2>/dev/null || true
   fi
   rm -f "$BASE"/*.pid "$BASE/munged.started-here"
+  if [ -e "$CONF" ] && grep -qF "$MARK" "$CONF"; then rm -f "$CONF"; fi
 }
 
 case "${1:-}" in
