@@ -67,7 +67,8 @@ def build_figure(config: dict, name: str, *, pdf: str, png: str, data_csv: str, 
     """Draw figure ``name`` and write its PDF, PNG and plotted-data CSV."""
     result = make_figure(config, name, root, given_inputs, tokens_csv)
     save(result, pdf, png, data_csv, Settings.from_config(config).dpi)
-    log.info("figure %s: %d plotted values, %d missing units -> %s", name, len(result.data), len(result.missing), pdf)
+    log.info("figure %s: %d plotted values, %d runs with a metric missing -> %s", name, len(result.data),
+             len(result.missing), pdf)
     return result
 
 

@@ -155,13 +155,16 @@ def load_prompt_scores(inputs: list[ScoreInput], on_bad_line: str = "fail") -> p
         shown = "\n  ".join(missing[:50]) + (f"\n  ... and {len(missing) - 50} more" if len(missing) > 50 else "")
         raise DataError(f"{len(missing)} of {len(inputs)} score files are missing:\n  {shown}")
     rows: list[dict] = []
+    files_with_errors = prompts_with_errors = 0
     for inp in inputs:
-        rows.extend(read_score_file(inp, on_bad_line))
-    files_with_errors = {(r["model"], r["trainset"], r["tuning"], r["lang"], r["metric"]) for r in rows if r["error"]}
+        file_rows = read_score_file(inp, on_bad_line)
+        errors = sum(r["error"] for r in file_rows if r["metric"] == inp.metric)
+        files_with_errors += errors > 0
+        prompts_with_errors += errors
+        rows.extend(file_rows)
     if files_with_errors:
-        log.warning("%d of %d score files have prompts without a value (%d prompt-metric rows); "
-                    "they are counted in n_errors", len(files_with_errors), len(inputs),
-                    sum(r["error"] for r in rows))
+        log.warning("%d of %d score files have prompts without a value (%d prompts in all); "
+                    "they are counted in n_errors", files_with_errors, len(inputs), prompts_with_errors)
     frame = pd.DataFrame(rows, columns=PROMPT_COLUMNS)
     frame["value"] = frame["value"].astype(float)
     frame["error"] = frame["error"].astype(bool)

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..config import Run, study_runs, trainset_languages
 from ..errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 # kind -> the metric kinds it draws when the spec names no `metric`/`metrics` (first match per kind)
 KIND_METRIC_KINDS: dict[str, tuple[str, ...]] = {
@@ -187,6 +190,11 @@ def plot_specs(config: dict) -> dict[str, PlotSpec]:
     """Every figure named by a study, resolved and checked; errors name the config key to fix."""
     owner = figure_study(config)
     plots = config.get("figures", {}).get("plots", {})
+    if not plots:
+        if owner:
+            log.warning("figures.plots is empty: no figure is built (the studies name %s); "
+                        "add a figures.plots entry per figure", ", ".join(owner))
+        return {}
     errors: list[str] = []
     specs = {}
     for study, body in config["studies"].items():

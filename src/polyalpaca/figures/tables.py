@@ -149,7 +149,7 @@ def environment_versions() -> pd.DataFrame:
 
 # ---------------------------------------------------------------- writing
 _CSS = """body{font-family:sans-serif;margin:1em;font-size:13px}table{border-collapse:collapse}
-th,td{border:1px solid #ccc;padding:2px 6px;text-align:left}th{background:#eee;position:sticky;top:0}
+th,td{border:1px solid #ccc;padding:2px 6px;text-align:left;white-space:nowrap}th{background:#eee;position:sticky;top:0}
 tr:nth-child(even){background:#fafafa}caption{text-align:left;font-weight:bold;padding:4px 0}"""
 
 
