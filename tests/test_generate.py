@@ -37,8 +37,12 @@ PROMPTS = [render_prompt("alpaca", instruction=" ".join(INSTRUCTIONS[i % 6:i % 6
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _threads():
-    torch.set_num_threads(2)
+def _one_thread():
+    """Tiny models gain nothing from threads; one avoids oversubscription when other suites run."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +146,7 @@ def test_lora_adapter_merged_and_unmerged_agree(lora_run, tmp_path):
     for merge in (True, False):
         out = tmp_path / f"merge-{merge}.jsonl"
         n = generate_responses(prompts, run_dir, base, out, _run(), decoding,
-                               GenerateSettings(batch_size=4, device="cpu", dtype="float32", merge_lora=merge))
+                               GenerateSettings(batch_size=4, device="cpu", dtype="float32", merge_lora=merge, threads=1))
         assert n == 6
         outs[merge] = read_jsonl(out)
     assert [r["response"] for r in outs[True]] == [r["response"] for r in outs[False]]
@@ -163,7 +167,7 @@ def test_full_weights_run(tiny_models, tmp_path):
     (run_dir / "train_log.json").write_text(json.dumps({"method": "full"}))
     out = tmp_path / "gen.jsonl"
     generate_responses(_write_prompts(tmp_path / "fr.jsonl"), run_dir, tmp_path / "no-base", out, _run(template="bactrian"),
-                       _decoding(), GenerateSettings(batch_size=3, device="cpu"))
+                       _decoding(), GenerateSettings(batch_size=3, device="cpu", threads=1))
     assert [r["id"] for r in read_jsonl(out)] == [f"t{i}" for i in range(6)]
 
 
