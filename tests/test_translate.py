@@ -90,6 +90,9 @@ def test_conversion_keeps_the_tokenizer_and_the_output_is_bounded(engine, ct2_mo
         assert t.src_tokens == len(engine.tokenizer.tokenize(sentence))
         # a random model never stops by itself: its output is cut by the bound of its batch (<= 64 tokens)
         assert 1 <= t.out_tokens <= 1.5 * 40 + 2 and t.hit_limit
+    long = " ".join(["healthy"] * 100)  # more than max_input_tokens (40): translated in parts, never truncated
+    [t] = engine.translate([long], "eng_Latn", "fra_Latn")
+    assert t.src_tokens == len(engine.tokenizer.tokenize(long)) > 40 and t.out_tokens > 1.5 * 40 + 2
     alone = engine.translate(["Eat."], "eng_Latn", "fra_Latn")[0]
     assert alone.out_tokens == int(1.5 * alone.src_tokens + 2 + 0.99)  # bounded relative to its own input
 

@@ -88,13 +88,15 @@ def build_nllb_model(
     vocab_size: int = 1000,
     max_position_embeddings: int = 512,
     seed: int = 0,
+    model_vocab_size: int | None = None,
 ) -> Path:
     """Build a random M2M100 model with an NLLB tokenizer trained on ``texts``; save it to ``out_dir``.
 
     ``nllb_codes`` are the FLORES-200 codes (``eng_Latn``...) that get language tokens. ``vocab_size``
     is the SentencePiece size (smaller when the text is too small). Deterministic given ``texts``,
     ``nllb_codes`` and ``seed``; written to a temporary folder and renamed, so a half-built model never
-    looks complete. Returns ``out_dir``.
+    looks complete. ``model_vocab_size`` pads the embedding matrix beyond the tokenizer (NLLB's own is
+    256206) for benchmarks of realistic cost. Returns ``out_dir``.
     """
     import torch
     from transformers import M2M100Config, M2M100ForConditionalGeneration
@@ -117,7 +119,8 @@ def build_nllb_model(
 
         torch.manual_seed(seed)
         config = M2M100Config(
-            vocab_size=len(tokenizer), d_model=d_model, encoder_layers=encoder_layers, decoder_layers=decoder_layers,
+            vocab_size=max(len(tokenizer), model_vocab_size or 0), d_model=d_model, encoder_layers=encoder_layers,
+            decoder_layers=decoder_layers,
             encoder_attention_heads=heads, decoder_attention_heads=heads, encoder_ffn_dim=ffn_dim,
             decoder_ffn_dim=ffn_dim, max_position_embeddings=max_position_embeddings, scale_embedding=True,
             pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,

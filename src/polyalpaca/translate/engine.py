@@ -82,17 +82,18 @@ class Ct2Translator:
         ids = self.tokenizer(list(sentences), add_special_tokens=True)["input_ids"]
         return [self.tokenizer.convert_ids_to_tokens(row) for row in ids]
 
-    def _fit(self, sentence: str, src_code: str) -> list[str]:
-        """Split a sentence at spaces until every part fits ``max_input_tokens``."""
-        if len(self._tokenize([sentence], src_code)[0]) <= self.settings.max_input_tokens:
-            return [sentence]
+    def _fit(self, sentence: str, tokens: list[str], src_code: str) -> list[tuple[str, list[str]]]:
+        """Split a sentence at spaces until every part fits ``max_input_tokens`` (with its 2 special tokens)."""
+        if len(tokens) <= self.settings.max_input_tokens + 2:
+            return [(sentence, tokens)]
         words = sentence.split(" ")
         if len(words) < 2:
             mid = len(sentence) // 2
             halves = [sentence[:mid], sentence[mid:]]
         else:
             halves = [" ".join(words[: len(words) // 2]), " ".join(words[len(words) // 2:])]
-        return [part for half in halves for part in self._fit(half, src_code)]
+        return [part for half, toks in zip(halves, self._tokenize(halves, src_code))
+                for part in self._fit(half, toks, src_code)]
 
     def translate(self, sentences: Sequence[str], src_code: str, tgt_code: str) -> list[Translation]:
         """Translate sentences (sorted by length, batched by tokens, output bounded by input length)."""
@@ -100,18 +101,15 @@ class Ct2Translator:
         self.check_code(tgt_code)
         if not sentences:
             return []
-        parts_of: list[list[str]] = []
-        flat: list[str] = []
-        for sentence in sentences:
-            parts = self._fit(sentence, src_code)
-            parts_of.append(parts)
-            flat.extend(parts)
-        tokens = self._tokenize(flat, src_code)
-        results = self._translate_tokens(tokens, tgt_code)
+        parts_of = [self._fit(s, toks, src_code) for s, toks in zip(sentences, self._tokenize(sentences, src_code))]
+        results = self._translate_tokens([toks for parts in parts_of for _, toks in parts], tgt_code)
         out, i = [], 0
-        for sentence, parts in zip(sentences, parts_of):
+        for parts in parts_of:
             done = results[i:i + len(parts)]
             i += len(parts)
+            if len(parts) > 1:
+                log.debug("a sentence of more than %d tokens was translated in %d parts", self.settings.max_input_tokens,
+                          len(parts))
             out.append(Translation(" ".join(t.text for t in done), sum(t.src_tokens for t in done),
                                    sum(t.out_tokens for t in done), any(t.hit_limit for t in done)))
         return out
