@@ -9,6 +9,7 @@ point at a user file with the same keys (for example the exact prompt of a paper
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import jinja2
@@ -69,14 +70,19 @@ class JudgeTemplate:
         if unknown:
             raise ValueError(f"unknown template variables {sorted(unknown)} for kind {self.kind}")
         try:
-            user = _ENV.from_string(self.prompt).render(**variables)
-            system = _ENV.from_string(self.system).render(**variables) if self.system else ""
+            user = _compiled(self.prompt).render(**variables)
+            system = _compiled(self.system).render(**variables) if self.system else ""
         except jinja2.UndefinedError as err:
             raise ConfigError(f"{self.path}: template uses an undefined variable ({err.message}); "
                               f"available: {', '.join(sorted(VARIABLES[self.kind]))}") from None
         messages = [{"role": "system", "content": system}] if system else []
         messages.append({"role": "user", "content": user})
         return messages
+
+
+@lru_cache(maxsize=64)
+def _compiled(source: str) -> jinja2.Template:
+    return _ENV.from_string(source)
 
 
 def builtin_template_path(kind: str) -> Path:

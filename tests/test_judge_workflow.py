@@ -1,0 +1,106 @@
+"""The judge rules through Snakemake: the smoke config's studies, shrunk, judged by the openai backend
+against the local fake endpoint; then the cost table, a rerun that sends nothing, and a key scan."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+
+import yaml
+
+from polyalpaca.config import validate_config
+from polyalpaca.evaluate.judge.targets import judge_inputs, judge_score_targets
+from polyalpaca.io import read_jsonl, write_jsonl
+
+from .conftest import REPO
+from .fake_openai_server import FakeJudgeServer
+from .judge_helpers import KEY_ENV
+
+KEY = "sk-test-workflow-0123456789abcdef"
+
+
+def _config(base_url: str) -> dict:
+    config = yaml.safe_load((REPO / "tests/smoke/config.yaml").read_text(encoding="utf-8"))
+    config["judges"] = {"api": {"backend": "openai", "model": "gpt-fake", "base_url": base_url,
+                                "api_key_env": KEY_ENV, "max_concurrency": 4, "timeout_s": 5,
+                                "price_per_1k_input": 0.5, "price_per_1k_output": 1.5, "budget_usd": 100.0}}
+    for metric in config["metrics"].values():
+        if "judge" in metric:
+            metric["judge"] = "api"
+    studies = config["studies"]
+    studies["chen2024"]["runs"] = [{"models": ["tiny-pythia-s"], "tunings": ["chen-lora"],
+                                    "trainsets": ["alpaca-en"], "languages": ["en", "fr"]}]
+    studies["bactrianx"]["runs"] = [{"models": ["tiny-llama"], "tunings": ["bactrian-lora-multi"],
+                                     "trainsets": ["bactrian-multi"], "languages": ["fr"]}]
+    studies["zeroshot"]["runs"] = [{"models": ["tiny-llama"], "tunings": ["zs-lora-lr1e-4"],
+                                    "trainsets": ["dolly-en"], "languages": ["fr"]}]
+    for study in studies.values():
+        study["figures"] = []
+    config["evaluate"] = {"judge": {"backoff_initial_s": 0.01}}
+    return config
+
+
+def _write_inputs(workdir, config) -> list[str]:
+    validated = validate_config(yaml.safe_load(yaml.safe_dump(config)))
+    targets = judge_score_targets(validated)
+    for target in targets:
+        metric, model, trainset, tuning, testset, lang = target[:-len(".jsonl")].split("/")[2:]
+        inputs = judge_inputs(validated, metric, model, trainset, tuning, testset, lang)
+        gens = [{"id": f"{testset}-{i}", "lang": lang, "prompt": f"Prompt {i} in {lang}?",
+                 "response": f"{model} answer {i}" + (" @good" if model == "tiny-llama" and i else ""),
+                 "model": model, "trainset": trainset, "tuning": tuning, "decoding": "greedy"} for i in range(3)]
+        for name in ("generations", "reference"):
+            if name in inputs and not (workdir / inputs[name]).exists():
+                path_model = inputs[name].split("/")[2]
+                write_jsonl(workdir / inputs[name], [dict(g, response=f"{path_model} answer {g['id']}") if
+                                                     name == "reference" else g for g in gens])
+        if "lid" in inputs:
+            write_jsonl(workdir / inputs["lid"], [{"id": g["id"], "lang": lang, "metric": "lid", "value": 1.0}
+                                                  for g in gens])
+    return targets
+
+
+def _snakemake(workdir, *args):
+    env = dict(os.environ, **{KEY_ENV: KEY})
+    return subprocess.run([sys.executable, "-m", "snakemake", *args, "--snakefile", str(REPO / "Snakefile"),
+                           "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"),
+                           "--allowed-rules", "judge", "judge_cost", "-c2", "--quiet", "rules"],
+                          capture_output=True, text=True, timeout=300, env=env)
+
+
+def test_judge_rules_with_openai_backend(tmp_path):
+    with FakeJudgeServer(api_key=KEY) as server:
+        config = _config(server.base_url)
+        (tmp_path / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+        targets = _write_inputs(tmp_path, config)
+        assert {t.split("/")[2] for t in targets} == {"judge-single", "pairwise", "relevance", "judge-criteria"}
+        proc = _snakemake(tmp_path, "results/tables/judge_cost.csv")
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        for target in targets:
+            records = read_jsonl(tmp_path / target)
+            assert len(records) == 3 and all(("error" in r) != (r["value"] is not None) for r in records), target
+        pairwise = [t for t in targets if "/pairwise/" in t and "/tiny-llama/" in t]
+        assert [r["verdict"] for r in read_jsonl(tmp_path / pairwise[0])] == ["tie", "win", "win"]
+        reference_run = [t for t in targets if "/pairwise/tiny-bloom-m/" in t]
+        assert all("pairwise reference" in r["error"] for r in read_jsonl(tmp_path / reference_run[0]))
+        with open(tmp_path / "results/tables/judge_cost.csv", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        assert len(rows) == len(targets)
+        single = next(r for r in rows if r["metric"] == "judge-single")
+        assert single["judge"] == "api" and single["judge_model"] == "fake-judge-0613" and int(single["items"]) == 3
+        cost = (int(single["prompt_tokens"]) * 0.5 + int(single["completion_tokens"]) * 1.5) / 1000
+        assert float(single["cost_usd"]) == round(cost, 6) > 0
+        sent = server.requests
+
+        # scores deleted and rebuilt (as after a crash or a changed rule): answers come from the cache
+        for target in (t for t in targets if "/judge-single/" in t or "/pairwise/tiny-llama/" in t):
+            (tmp_path / target).unlink()
+        proc = _snakemake(tmp_path, "results/tables/judge_cost.csv")
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        assert server.requests == sent
+    logs = list((tmp_path / "logs").rglob("*.log"))
+    assert logs
+    for path in (p for p in tmp_path.rglob("*") if p.is_file()):
+        assert KEY.encode() not in path.read_bytes(), path
