@@ -116,9 +116,12 @@ def test_pairwise_order_swap_and_relevance(tmp_path, key, server):
     assert len(bodies) == 8 and len(first_item) == 2  # each item judged once in each order
     assert sorted(t.index("@good clear") < t.index("weak reference") for t in first_item) == [False, True]
 
-    rel_paths = write_inputs(tmp_path / "rel", ["on topic", "@irrelevant"])
+    rel_paths = write_inputs(tmp_path / "rel", ["on topic", "@irrelevant", None])
+    sent = server.requests
     run_judge("relevance", judge_config(server), tmp_path, rel_paths, tmp_path / "rel.jsonl")
-    assert [r["value"] for r in read_jsonl(tmp_path / "rel.jsonl")] == [1, 0]
+    relevance = read_jsonl(tmp_path / "rel.jsonl")
+    assert [r["value"] for r in relevance] == [1, 0, None] and server.requests == sent + 2
+    assert "no response text" in relevance[2]["error"]  # a failed generation is not judged
 
 
 def test_budget_stop_sends_nothing(tmp_path, key, server):

@@ -148,8 +148,9 @@ async def _judge_all(job, judge, settings, tmpl, backend, cache, items, lids, re
         scorer = Scorer(job, judge, tmpl, backend, engine)
         ref_of = (lambda item: refs[item["id"]]) if refs else (lambda item: None)
         # pre-flight: cost of the first attempt of every call not in the cache
-        uncached = [call for item in items for call in scorer.first_calls(item, ref_of(item))
-                    if engine.cached(call) is None]
+        uncached = [call for item in items if isinstance(item["response"], str)
+                    and isinstance((ref_of(item) or item)["response"], str)
+                    for call in scorer.first_calls(item, ref_of(item)) if engine.cached(call) is None]
         estimate = judge.cost_usd(sum(estimate_prompt_tokens(c.messages) for c in uncached),
                                   sum(int(c.params.get("max_tokens", 0)) for c in uncached))
         log.info("%s: %d items, %d first requests not cached, estimated cost $%.4f (budget %s, spent so far $%.4f)",

@@ -81,8 +81,14 @@ class Scorer:
 
     # ------------------------------------------------------------ records
     async def score(self, item: dict, lid: dict | None, reference: dict | None) -> dict:
-        judgments = list(await asyncio.gather(*(self.ask(v) for v in self.questions(item, reference))))
         record = {"id": item["id"], "lang": item.get("lang", self.job.lang), "metric": self.job.metric, "value": None}
+        missing = [name for name, rec in (("this run", item), ("the reference", reference))
+                   if rec is not None and not isinstance(rec.get("response"), str)]
+        if missing:  # a failed generation is not judged (and not scored as if it were an empty answer)
+            record.update(judge=self.judge.name, template=self.template.label,
+                          error=f"no response text from {' and '.join(missing)} (generation failed?)")
+            return record
+        judgments = list(await asyncio.gather(*(self.ask(v) for v in self.questions(item, reference))))
         combine = {"judge_single": self._single, "judge_criteria": self._criteria, "relevance": self._relevance,
                    "judge_pairwise": self._pairwise}[self.job.kind]
         combine(record, judgments, lid)
