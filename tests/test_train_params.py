@@ -155,3 +155,25 @@ def test_checkpoints_of_other_parameters_are_discarded(config, tmp_path):
 def _dump(job, tmp_path):
     job.to_json(tmp_path / "job.json")
     return tmp_path / "job.json"
+
+
+@pytest.mark.parametrize("stage", [2, 3])
+def test_deepspeed_accepts_our_configs_after_the_trainer_fills_them(stage):
+    """Runs where DeepSpeed is installed (the gpu extra); checked here in a throwaway venv with 0.19.8."""
+    pytest.importorskip("deepspeed")
+    from types import SimpleNamespace
+
+    from deepspeed.runtime.config import DeepSpeedConfig
+    from transformers.integrations.deepspeed import HfTrainerDeepSpeedConfig
+
+    hf = HfTrainerDeepSpeedConfig(deepspeed_config(stage, bf16=True, max_grad_norm=1.0))
+    args = SimpleNamespace(world_size=1, per_device_train_batch_size=4, gradient_accumulation_steps=8, max_grad_norm=1.0,
+                           learning_rate=2e-5, adam_beta1=0.9, adam_beta2=0.999, adam_epsilon=1e-8, weight_decay=0.0,
+                           save_on_each_node=False, fp16=False, fp16_full_eval=False, bf16=True, bf16_full_eval=False,
+                           get_warmup_steps=lambda steps: 0)
+    hf.trainer_config_process(args)
+    hf.trainer_config_finalize(args, SimpleNamespace(config=SimpleNamespace(hidden_size=4096)), 1000)
+    assert hf.mismatches == []  # nothing we set explicitly disagrees with the Trainer's arguments
+    parsed = DeepSpeedConfig(hf.config)
+    assert (parsed.zero_optimization_stage, parsed.train_batch_size, parsed.gradient_clipping) == (stage, 32, 1.0)
+    assert parsed.zero_config.gather_16bit_weights_on_model_save is (stage == 3)
