@@ -199,9 +199,9 @@ def test_rate_limiter_bounds_requests_per_minute():
         return time.monotonic() - start
 
     # 1200 rpm = 20/s with one second of burst: 30 requests need about half a second more
-    assert 0.4 < asyncio.run(burst(RateLimiter(requests_per_minute=1200), 30)) < 1.5
+    assert 0.4 < asyncio.run(burst(RateLimiter(requests_per_minute=1200), 30)) < 3
     # 60k tokens per minute = 1000/s: 15 requests of 100 tokens need about half a second
-    assert 0.4 < asyncio.run(burst(RateLimiter(tokens_per_minute=60_000), 15)) < 1.5
+    assert 0.4 < asyncio.run(burst(RateLimiter(tokens_per_minute=60_000), 15)) < 3
     limiter = RateLimiter()
     limiter.pause(0.3)  # a Retry-After holds every worker
     assert asyncio.run(burst(limiter, 1)) >= 0.28
