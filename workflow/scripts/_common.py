@@ -1,4 +1,4 @@
-"""Shared set-up for rule scripts: route logging (and warnings) into the rule's log file."""
+"""Shared set-up for rule scripts: route logging, warnings and an uncaught error into the rule's log."""
 
 import logging
 import sys
@@ -11,3 +11,9 @@ def setup_logging(snakemake) -> None:
     logging.basicConfig(level=logging.INFO, handlers=handlers, force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.captureWarnings(True)
+
+    def log_uncaught(exc_type, exc, tb):
+        # The failure itself belongs in the rule's log, which Snakemake shows for a failed job.
+        logging.getLogger("polyalpaca").critical("%s: %s", exc_type.__name__, exc, exc_info=(exc_type, exc, tb))
+
+    sys.excepthook = log_uncaught
