@@ -71,23 +71,29 @@ class StopOnStrings(StoppingCriteria):
     """Finish a row when its last token completes a stop string (counting a short tail of its prompt)."""
 
     def __init__(self, tokenizer, stops: Sequence[str], prompt_tails: list[list[int]], prompt_len: int):
-        self.tokenizer = tokenizer
         self.stops = list(stops)
         self.window = stop_tail_tokens(stops)
         self.prompt_tails = prompt_tails
         self.prompt_len = prompt_len
+        # The Rust tokenizer decodes a batch without transformers' per-token Python overhead (this runs
+        # at every step for every row). Where it differs from tokenizer.decode (space clean-up), only the
+        # step a row stops at can change, identically in batched and one-at-a-time decoding: the
+        # response is cut on the full decoded text afterwards.
+        backend = getattr(tokenizer, "backend_tokenizer", None)
+        if backend is not None:
+            self._decode = lambda seqs: backend.decode_batch(seqs, skip_special_tokens=True)
+        else:
+            self._decode = lambda seqs: tokenizer.batch_decode(seqs, skip_special_tokens=True)
 
     def __call__(self, input_ids: torch.LongTensor, scores, **kwargs) -> torch.BoolTensor:
-        done = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
         if not self.stops:
-            return done
-        generated = input_ids[:, self.prompt_len:].tolist()
-        for row, gen in enumerate(generated):
-            ids = (self.prompt_tails[row] + gen)[-(self.window + 1):]
-            before = self.tokenizer.decode(ids[:-1], skip_special_tokens=True)
-            after = self.tokenizer.decode(ids, skip_special_tokens=True)
-            done[row] = contains_new_stop(before, after, self.stops)
-        return done
+            return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+        windows = [(tail + gen)[-(self.window + 1):]
+                   for tail, gen in zip(self.prompt_tails, input_ids[:, self.prompt_len:].tolist())]
+        befores = self._decode([w[:-1] for w in windows])
+        afters = self._decode(windows)
+        done = [contains_new_stop(b, a, self.stops) for b, a in zip(befores, afters)]
+        return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
 
 def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
