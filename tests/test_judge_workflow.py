@@ -104,3 +104,26 @@ def test_judge_rules_with_openai_backend(tmp_path):
     assert logs
     for path in (p for p in tmp_path.rglob("*") if p.is_file()):
         assert KEY.encode() not in path.read_bytes(), path
+
+
+def test_judge_rule_with_local_backend(tmp_path):
+    """The smoke config's own judge (local, tiny-judge) through the rule: GPU-free, offline."""
+    from polyalpaca.tiny.causal import build_causal_model
+
+    config = _config("http://127.0.0.1:9/v1")
+    smoke = yaml.safe_load((REPO / "tests/smoke/config.yaml").read_text(encoding="utf-8"))
+    config["judges"] = smoke["judges"]
+    for name, metric in config["metrics"].items():
+        if "judge" in metric:
+            metric["judge"] = smoke["metrics"][name]["judge"]
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    targets = _write_inputs(tmp_path, config)
+    tiny = config["models"]["tiny-judge"]["tiny"]
+    build_causal_model(config["models"]["tiny-judge"]["family"], tmp_path / "resources/models/tiny-judge",
+                       ["Rating: [[1]] [[2]] [[3]]", "Prompt 1 in fr? answer"] * 4, **tiny)
+    target = next(t for t in targets if "/judge-single/" in t and t.endswith("/fr.jsonl"))
+    proc = _snakemake(tmp_path, target)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    records = read_jsonl(tmp_path / target)
+    assert len(records) == 3 and all(r["rating"] in (1, 2, 3) and r["value"] == r["rating"] for r in records)
+    assert records[0]["judge"] == "local-judge" and records[0]["judge_model"].startswith("local:tiny-judge@")
