@@ -82,7 +82,7 @@ class _Sabotage:
 @pytest.mark.parametrize("method", ["full", "lora"])
 def test_best_checkpoint_is_the_one_with_the_lowest_val_loss(tmp_path, models, data, method):
     tuning = make_tuning(method, "gpt_neox", max_steps=6, eval_every=1, learning_rate=1e-2 if method == "lora" else 3e-3)
-    job = make_job(tmp_path, models["gpt_neox"], "gpt_neox", tuning, data, save_total_limit=1)
+    job = make_job(tmp_path, models["gpt_neox"], "gpt_neox", tuning, data, save_total_limit=2)
     out = run_training(job, callbacks=[_Sabotage(3).callback])
     log = _log(out)
     val = {v["step"]: v["loss"] for v in log["val_losses"]}
@@ -121,6 +121,25 @@ def test_killed_run_resumes_from_its_checkpoint_and_ends_at_the_same_step(tmp_pa
     # same data order and RNG state after the resume: the same validation curve
     assert [v["loss"] for v in resumed["val_losses"]] == pytest.approx([v["loss"] for v in straight["val_losses"]],
                                                                        rel=1e-4)
+
+
+def test_run_killed_after_its_last_checkpoint_publishes_the_best_one_without_extra_steps(tmp_path, models, data):
+    from transformers import TrainerCallback
+
+    class KillAtEnd(TrainerCallback):
+        def on_train_end(self, args, state, control, **kwargs):
+            raise _Killed("killed before publishing")
+
+    tuning = make_tuning("full", "llama", max_steps=4, eval_every=1)
+    job = make_job(tmp_path, models["llama"], "llama", tuning, data, keep_checkpoints=True, save_total_limit=2)
+    with pytest.raises(_Killed):
+        run_training(job, callbacks=[_Sabotage(3).callback, KillAtEnd()])
+    log = _log(run_training(job))  # the Trainer itself would train a 5th step from checkpoint-4
+    assert log["steps"] == 4 and log["resumed_from"].endswith("checkpoint-4")
+    best = log["best"]["step"]
+    assert best < 3 and log["selected_checkpoint"].endswith(f"checkpoint-{best}")
+    published = (Path(job.output_dir) / "model.safetensors").read_bytes()
+    assert published == (Path(job.checkpoint_dir) / f"checkpoint-{best}" / "model.safetensors").read_bytes()
 
 
 def test_adapter_reload_reproduces_the_trained_logits(tmp_path, models, data):

@@ -162,7 +162,10 @@ class TrainSettings:
     def __post_init__(self) -> None:
         if isinstance(self.caps, dict):
             object.__setattr__(self, "caps", Caps(**self.caps))
-        for name in ("save_total_limit", "evals_per_epoch", "evals_per_step_budget", "logging_steps",
+        if self.save_total_limit < 2:
+            raise ConfigError(f"train.save_total_limit: must be >= 2 (the last checkpoint must survive until the "
+                              f"output is published), got {self.save_total_limit}")
+        for name in ("evals_per_epoch", "evals_per_step_budget", "logging_steps",
                      "length_group_size", "cpu_processes", "probe_examples"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"train.{name}: must be >= 1, got {getattr(self, name)}")

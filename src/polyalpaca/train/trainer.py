@@ -8,9 +8,11 @@ folder; :mod:`polyalpaca.train.run` verifies the saved model against them and re
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
+import shutil
 import time
 import warnings
 from pathlib import Path
@@ -216,7 +218,6 @@ def _check_selected(job: TrainJob, val_losses: list[dict], final_val: float | No
 
 def train_worker(job: TrainJob, *, callbacks: Sequence[Any] = ()) -> dict | None:
     """Train one run in this process (one of ``job.processes``); rank 0 returns the train log."""
-    import peft
     import torch
     import transformers
     from transformers import TrainingArguments
@@ -251,12 +252,30 @@ def train_worker(job: TrainJob, *, callbacks: Sequence[Any] = ()) -> dict | None
     log.info("%s: %d train / %d val examples, %d batches per epoch, schedule %s", job.run_id, len(train_ds),
              len(val_ds), len(sampler), schedule)
 
+    resume = get_last_checkpoint(str(checkpoint_dir)) if checkpoint_dir.is_dir() else None
+    probe = _probe_batch(val_ds if len(val_ds) else train_ds, s.probe_examples, tokenizer.pad_token_id)
+    info = {"schedule": schedule, "cuda": cuda, "bf16": cuda and t.bf16, "deepspeed": None,
+            "stats": (train_stats, val_stats), "started": started, "resume": resume}
+    if resume and _finished(resume, schedule["total_steps"]):
+        # Trainer.train() would run one more step from a checkpoint that already ends the run
+        # (preempted after training, before publishing): take the output from the checkpoint.
+        log.info("%s: %s already holds all %d steps; publishing from it", job.run_id, resume, schedule["total_steps"])
+        if int(os.environ.get("RANK", "0")) == 0:
+            return _publish_from_checkpoint(job, resume, tokenizer, probe, info)
+        return None
+
     deepspeed_path = None
     if uses_deepspeed(t.method, t.deepspeed_stage, cuda):
+        import importlib.util
+
+        if importlib.util.find_spec("deepspeed") is None:
+            raise ConfigError(f"tunings.{t.name}.deepspeed_stage: {t.deepspeed_stage} needs the deepspeed package "
+                              "on GPUs (pip install 'polyalpaca[gpu]'), or set deepspeed_stage: 0")
         deepspeed_path = str(write_deepspeed_config(checkpoint_dir / "deepspeed.json", t.deepspeed_stage,
                                                     bf16=t.bf16, max_grad_norm=s.max_grad_norm))
     elif t.deepspeed_stage and t.method == "full":
         log.info("no GPU: deepspeed_stage %d is not used; plain single-device training", t.deepspeed_stage)
+    info["deepspeed"] = deepspeed_path
     do_eval = len(val_ds) > 0
     args = TrainingArguments(
         output_dir=str(checkpoint_dir),
@@ -308,52 +327,103 @@ def train_worker(job: TrainJob, *, callbacks: Sequence[Any] = ()) -> dict | None
         processing_class=tokenizer, train_batches=sampler, eval_batches=eval_batches,
         callbacks=_callbacks(sampler, schedule["accumulation_steps"]) + list(callbacks))
     trainer.remove_callback(PrinterCallback)  # our LogToLogger writes the same lines into the log
-    resume = get_last_checkpoint(str(checkpoint_dir)) if checkpoint_dir.is_dir() else None
     if resume:
         log.info("resuming %s from %s", job.run_id, resume)
     train_started = time.time()
     result = trainer.train(resume_from_checkpoint=resume)
     train_seconds = time.time() - train_started
     state = trainer.state
-    losses, val_losses = _history(state.log_history)  # before the final evaluation adds to it
+    _, val_losses = _history(state.log_history)  # before the final evaluation adds to it
 
     final_val = trainer.evaluate()["eval_loss"] if do_eval else None
     _check_selected(job, val_losses, final_val, low_precision=bool(args.bf16 or deepspeed_path))
     trainer.save_model(str(staging))  # every rank: ZeRO-3 gathers 16-bit weights here
-    probe = _probe_batch(val_ds if len(val_ds) else train_ds, s.probe_examples, tokenizer.pad_token_id)
     logits = probe_logits(trainer.model, probe)  # every rank: ZeRO-3 forward needs all of them
     if not trainer.is_world_process_zero():
         return None
-
     tokenizer.save_pretrained(str(staging))
     torch.save({**probe, "logits": logits, "dtype": str(model_dtype(job, cuda)), "deepspeed": bool(deepspeed_path)},
                checkpoint_dir / PROBE_FILE)
+    selected = state.best_model_checkpoint if t.select_best == "val_loss" else None
+    return _write_train_log(job, info, state, train_seconds, result.training_loss, final_val, selected)
+
+
+def _finished(checkpoint: str, total_steps: int) -> bool:
+    state = json.loads((Path(checkpoint) / "trainer_state.json").read_text(encoding="utf-8"))
+    return state["global_step"] >= total_steps
+
+
+MODEL_FILES = ("adapter_config.json", "adapter_model.safetensors", "config.json", "generation_config.json",
+               "model.safetensors", "model.safetensors.index.json")
+
+
+def _publish_from_checkpoint(job: TrainJob, resume: str, tokenizer, probe: dict, info: dict) -> dict:
+    """Stage the selected checkpoint's model files (rank 0) as if training had just ended."""
+    import torch
+    from transformers import TrainerState
+
+    state = TrainerState.load_from_json(str(Path(resume) / "trainer_state.json"))
+    chosen = Path(resume)
+    if job.tuning.select_best == "val_loss" and state.best_model_checkpoint:
+        chosen = Path(job.checkpoint_dir) / Path(state.best_model_checkpoint).name
+    staging = job.staging_dir
+    staging.mkdir(parents=True)
+    for path in chosen.iterdir():
+        if path.name in MODEL_FILES or (path.name.startswith("model-") and path.suffix == ".safetensors"):
+            shutil.copy2(path, staging / path.name)
+    tokenizer.save_pretrained(str(staging))
+    dtype = model_dtype(job, info["cuda"])
+    model = load_base_model(job.base_model, dtype)
+    if job.tuning.method == "lora":
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, str(staging))
+    else:
+        model = load_base_model(staging, dtype)
+    if info["cuda"]:
+        model.to("cuda")
+    torch.save({**probe, "logits": probe_logits(model, probe), "dtype": str(dtype), "deepspeed": False},
+               Path(job.checkpoint_dir) / PROBE_FILE)
+    selected = str(chosen) if job.tuning.select_best == "val_loss" else None
+    return _write_train_log(job, info, state, 0.0, None, None, selected)
+
+
+def _write_train_log(job: TrainJob, info: dict, state, train_seconds: float, train_loss: float | None,
+                     final_val: float | None, selected: str | None) -> dict:
+    import peft
+    import torch
+    import transformers
+
+    t, s = job.tuning, job.settings
+    losses, val_losses = _history(state.log_history)
+    seen: set[int] = set()  # the final evaluation of the selected model repeats the last step's entry
+    val_losses = [v for v in val_losses if not (v["step"] in seen or seen.add(v["step"]))]
     best = min(val_losses, key=lambda v: (v["loss"], v["step"])) if val_losses else None
+    train_stats, val_stats = info["stats"]
+    tokens = int(state.num_input_tokens_seen)
     train_log = {
         "run": job.run_id, "model": job.model, "family": job.family, "trainset": job.trainset,
         "tuning": t.name, "method": t.method, "base_model": str(job.base_model),
         "output_format": "peft_adapter" if t.method == "lora" else "full_weights",
         "hyperparameters": t.to_dict(),
-        "resolved": {**schedule, "processes": job.processes, "device": "cuda" if cuda else "cpu",
-                     "precision": "bf16" if args.bf16 else "fp32", "deepspeed_config": deepspeed_path,
-                     "global_batch": ("{} micro batches x {} tokens".format(t.gradient_accumulation_steps,
-                                                                           t.batch_tokens)
+        "resolved": {**info["schedule"], "processes": job.processes, "device": "cuda" if info["cuda"] else "cpu",
+                     "precision": "bf16" if info["bf16"] else "fp32", "deepspeed_config": info["deepspeed"],
+                     "global_batch": (f"{t.gradient_accumulation_steps} micro batches x {t.batch_tokens} tokens"
                                       if t.token_batches else t.global_batch_size),
                      "group_by_length": s.group_by_length, "length_group_size": s.length_group_size,
                      "seed": job.seed, "lr_scheduler_note": "HF inverse_sqrt (timescale 10000, no warmup)"
                      if t.lr_scheduler == "inverse_sqrt" else None},
         "data": {"train": vars(train_stats), "val": vars(val_stats)},
-        "steps": state.global_step, "epochs": state.epoch, "tokens": int(state.num_input_tokens_seen),
-        "train_seconds": round(train_seconds, 3), "worker_seconds": round(time.time() - started, 3),
-        "tokens_per_second": round(state.num_input_tokens_seen / train_seconds, 1) if train_seconds else None,
-        "train_loss": result.training_loss, "losses": losses, "val_losses": val_losses,
+        "steps": state.global_step, "epochs": state.epoch, "tokens": tokens,
+        "train_seconds": round(train_seconds, 3), "worker_seconds": round(time.time() - info["started"], 3),
+        "tokens_per_second": round(tokens / train_seconds, 1) if train_seconds else None,
+        "train_loss": train_loss, "losses": losses, "val_losses": val_losses,
         "best": {"step": best["step"], "val_loss": best["loss"]} if best else None,
         "selected": "best_val_loss" if t.select_best == "val_loss" else "last",
-        "selected_checkpoint": state.best_model_checkpoint if t.select_best == "val_loss" else None,
-        "final_val_loss": final_val, "resumed_from": resume,
+        "selected_checkpoint": selected, "final_val_loss": final_val, "resumed_from": info["resume"],
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__},
     }
-    write_json(staging / "train_log.json", train_log)
-    log.info("%s: %d steps, %d tokens, %.1f s, best val loss %s", job.run_id, state.global_step,
-             train_log["tokens"], train_seconds, train_log["best"])
+    write_json(job.staging_dir / "train_log.json", train_log)
+    log.info("%s: %d steps, %d tokens, %.1f s, best val loss %s", job.run_id, state.global_step, tokens,
+             train_seconds, train_log["best"])
     return train_log
