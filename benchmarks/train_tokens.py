@@ -98,7 +98,7 @@ def main() -> None:
     texts += [get_template("alpaca").prompt, get_template("alpaca").prompt_no_input]
     started = time.time()
     model_dir = build_causal_model("llama", root / "model", texts, hidden_size=64, layers=2, heads=4, vocab_size=1000)
-    from polyalpaca.train.trainer import load_tokenizer
+    from polyalpaca.train.models import load_tokenizer
 
     fractions = batch_fractions(records, load_tokenizer(model_dir), max_length=512)
     print(f"lengths: {fractions['examples']} examples, mean {fractions['mean_len']:.0f}, median "

@@ -11,7 +11,7 @@ import torch
 
 from polyalpaca.errors import ConfigError
 from polyalpaca.train import run_training
-from polyalpaca.train.trainer import PROBE_FILE, load_base_model
+from polyalpaca.train.models import PROBE_FILE, load_base_model
 from polyalpaca.train.verify import TrainCheckError, check_adapter_weights, verify_saved_run
 
 from .test_train_support import build_models, make_job, make_tuning, write_trainset

@@ -21,7 +21,8 @@ from ..errors import ConfigError, DataError, PolyalpacaError
 from ..io import write_json
 from .launch import launch_command
 from .params import TrainJob
-from .trainer import PROBE_FILE, train_worker
+from .models import PROBE_FILE
+from .trainer import train_worker
 from .verify import read_train_log, verify_saved_run
 
 log = logging.getLogger(__name__)

@@ -8,94 +8,24 @@ folder; :mod:`polyalpaca.train.run` verifies the saved model against them and re
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
-import shutil
 import time
 import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import ConfigError, DataError
-from ..io import write_json
-from .data import (EncodeStats, EncodedDataset, LengthGroupedBatchSampler, PadCollator, encode_records,
-                   make_batches, read_records)
+from .data import EncodeStats, LengthGroupedBatchSampler, PadCollator, encode_records, make_batches, read_records
 from .launch import uses_deepspeed, write_deepspeed_config
+from .models import PROBE_FILE, apply_lora, load_base_model, load_tokenizer, model_dtype, probe_batch, probe_logits
+from .outputs import finished, history, publish_from_checkpoint, write_train_log
 from .params import TrainJob
 
 log = logging.getLogger(__name__)
 
-PROBE_FILE = "probe_logits.pt"
-PROBE_MAX_TOKENS = 64
-
-
-def model_dtype(job: TrainJob, cuda: bool):
-    """LoRA on a GPU loads the frozen base in bf16; full fine-tuning keeps fp32 master weights; CPU is fp32."""
-    import torch
-
-    if cuda and job.tuning.bf16 and job.tuning.method == "lora":
-        return torch.bfloat16
-    return torch.float32
-
-
-def load_tokenizer(path: str | Path):
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(str(path))
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    tokenizer.padding_side = "right"
-    return tokenizer
-
-
-def load_base_model(path: str | Path, dtype):
-    import transformers
-    from transformers import AutoModelForCausalLM
-
-    transformers.utils.logging.disable_progress_bar()
-
-    return AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype)
-
-
-def apply_lora(model, job: TrainJob):
-    from peft import LoraConfig, get_peft_model
-
-    lora = job.tuning.lora
-    config = LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
-                        target_modules=list(lora.target_modules), bias="none", task_type="CAUSAL_LM")
-    try:
-        model = get_peft_model(model, config)
-    except ValueError as err:
-        names = sorted({n.rsplit(".", 1)[-1] for n, _ in model.named_modules() if n})
-        raise ConfigError(f"families.{job.family}.lora_target_modules: {list(lora.target_modules)} do not match "
-                          f"modules of {job.base_model} ({err}); module names there: {', '.join(names)}") from None
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    total = sum(p.numel() for p in model.parameters())
-    log.info("LoRA r=%d alpha=%s on %s: %d trainable of %d parameters", lora.r, lora.alpha,
-             ",".join(lora.target_modules), trainable, total)
-    return model
-
-
-def _probe_batch(dataset: EncodedDataset, count: int, pad_token_id: int) -> dict:
-    features = [{"input_ids": e["input_ids"][:PROBE_MAX_TOKENS], "labels": e["labels"][:PROBE_MAX_TOKENS]}
-                for e in dataset.examples[:count]]
-    batch = PadCollator(pad_token_id)(features)
-    batch.pop("labels")
-    return batch
-
-
-def probe_logits(model, batch: dict):
-    import torch
-
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
-        logits = model(**{k: v.to(device) for k, v in batch.items()}).logits.float().cpu()
-    model.train(was_training)
-    return logits
+__all__ = ["PROBE_FILE", "load_base_model", "load_tokenizer", "train_worker"]
 
 
 def _schedule(job: TrainJob, batches: int) -> dict[str, int]:
@@ -194,14 +124,6 @@ def _callbacks(sampler: LengthGroupedBatchSampler, accumulation: int):
 
     return [SamplerEpoch(), LogToLogger()]
 
-
-def _history(log_history: list[dict]) -> tuple[list[dict], list[dict]]:
-    losses = [{"step": h["step"], "epoch": h.get("epoch"), "loss": h["loss"], "learning_rate": h.get("learning_rate"),
-               "grad_norm": h.get("grad_norm")} for h in log_history if "loss" in h]
-    val = [{"step": h["step"], "epoch": h.get("epoch"), "loss": h["eval_loss"]} for h in log_history if "eval_loss" in h]
-    return losses, val
-
-
 def _check_selected(job: TrainJob, val_losses: list[dict], final_val: float | None, *, low_precision: bool) -> None:
     """The model we are about to save must have the validation loss of the checkpoint we selected."""
     if final_val is None or not val_losses:
@@ -253,15 +175,15 @@ def train_worker(job: TrainJob, *, callbacks: Sequence[Any] = ()) -> dict | None
              len(val_ds), len(sampler), schedule)
 
     resume = get_last_checkpoint(str(checkpoint_dir)) if checkpoint_dir.is_dir() else None
-    probe = _probe_batch(val_ds if len(val_ds) else train_ds, s.probe_examples, tokenizer.pad_token_id)
+    probe = probe_batch(val_ds if len(val_ds) else train_ds, s.probe_examples, tokenizer.pad_token_id)
     info = {"schedule": schedule, "cuda": cuda, "bf16": cuda and t.bf16, "deepspeed": None,
             "stats": (train_stats, val_stats), "started": started, "resume": resume}
-    if resume and _finished(resume, schedule["total_steps"]):
+    if resume and finished(resume, schedule["total_steps"]):
         # Trainer.train() would run one more step from a checkpoint that already ends the run
         # (preempted after training, before publishing): take the output from the checkpoint.
         log.info("%s: %s already holds all %d steps; publishing from it", job.run_id, resume, schedule["total_steps"])
         if int(os.environ.get("RANK", "0")) == 0:
-            return _publish_from_checkpoint(job, resume, tokenizer, probe, info)
+            return publish_from_checkpoint(job, resume, tokenizer, probe, info)
         return None
 
     deepspeed_path = None
@@ -333,7 +255,7 @@ def train_worker(job: TrainJob, *, callbacks: Sequence[Any] = ()) -> dict | None
     result = trainer.train(resume_from_checkpoint=resume)
     train_seconds = time.time() - train_started
     state = trainer.state
-    _, val_losses = _history(state.log_history)  # before the final evaluation adds to it
+    _, val_losses = history(state.log_history)  # before the final evaluation adds to it
 
     final_val = trainer.evaluate()["eval_loss"] if do_eval else None
     _check_selected(job, val_losses, final_val, low_precision=bool(args.bf16 or deepspeed_path))
@@ -342,88 +264,9 @@ def train_worker(job: TrainJob, *, callbacks: Sequence[Any] = ()) -> dict | None
     if not trainer.is_world_process_zero():
         return None
     tokenizer.save_pretrained(str(staging))
-    torch.save({**probe, "logits": logits, "dtype": str(model_dtype(job, cuda)), "deepspeed": bool(deepspeed_path)},
+    # the dtype the trained weights ended in (bf16 under DeepSpeed): verification reloads in the same one
+    dtype = next(trainer.model.parameters()).dtype
+    torch.save({**probe, "logits": logits, "dtype": str(dtype), "deepspeed": bool(deepspeed_path)},
                checkpoint_dir / PROBE_FILE)
     selected = state.best_model_checkpoint if t.select_best == "val_loss" else None
-    return _write_train_log(job, info, state, train_seconds, result.training_loss, final_val, selected)
-
-
-def _finished(checkpoint: str, total_steps: int) -> bool:
-    state = json.loads((Path(checkpoint) / "trainer_state.json").read_text(encoding="utf-8"))
-    return state["global_step"] >= total_steps
-
-
-MODEL_FILES = ("adapter_config.json", "adapter_model.safetensors", "config.json", "generation_config.json",
-               "model.safetensors", "model.safetensors.index.json")
-
-
-def _publish_from_checkpoint(job: TrainJob, resume: str, tokenizer, probe: dict, info: dict) -> dict:
-    """Stage the selected checkpoint's model files (rank 0) as if training had just ended."""
-    import torch
-    from transformers import TrainerState
-
-    state = TrainerState.load_from_json(str(Path(resume) / "trainer_state.json"))
-    chosen = Path(resume)
-    if job.tuning.select_best == "val_loss" and state.best_model_checkpoint:
-        chosen = Path(job.checkpoint_dir) / Path(state.best_model_checkpoint).name
-    staging = job.staging_dir
-    staging.mkdir(parents=True)
-    for path in chosen.iterdir():
-        if path.name in MODEL_FILES or (path.name.startswith("model-") and path.suffix == ".safetensors"):
-            shutil.copy2(path, staging / path.name)
-    tokenizer.save_pretrained(str(staging))
-    dtype = model_dtype(job, info["cuda"])
-    model = load_base_model(job.base_model, dtype)
-    if job.tuning.method == "lora":
-        from peft import PeftModel
-
-        model = PeftModel.from_pretrained(model, str(staging))
-    else:
-        model = load_base_model(staging, dtype)
-    if info["cuda"]:
-        model.to("cuda")
-    torch.save({**probe, "logits": probe_logits(model, probe), "dtype": str(dtype), "deepspeed": False},
-               Path(job.checkpoint_dir) / PROBE_FILE)
-    selected = str(chosen) if job.tuning.select_best == "val_loss" else None
-    return _write_train_log(job, info, state, 0.0, None, None, selected)
-
-
-def _write_train_log(job: TrainJob, info: dict, state, train_seconds: float, train_loss: float | None,
-                     final_val: float | None, selected: str | None) -> dict:
-    import peft
-    import torch
-    import transformers
-
-    t, s = job.tuning, job.settings
-    losses, val_losses = _history(state.log_history)
-    seen: set[int] = set()  # the final evaluation of the selected model repeats the last step's entry
-    val_losses = [v for v in val_losses if not (v["step"] in seen or seen.add(v["step"]))]
-    best = min(val_losses, key=lambda v: (v["loss"], v["step"])) if val_losses else None
-    train_stats, val_stats = info["stats"]
-    tokens = int(state.num_input_tokens_seen)
-    train_log = {
-        "run": job.run_id, "model": job.model, "family": job.family, "trainset": job.trainset,
-        "tuning": t.name, "method": t.method, "base_model": str(job.base_model),
-        "output_format": "peft_adapter" if t.method == "lora" else "full_weights",
-        "hyperparameters": t.to_dict(),
-        "resolved": {**info["schedule"], "processes": job.processes, "device": "cuda" if info["cuda"] else "cpu",
-                     "precision": "bf16" if info["bf16"] else "fp32", "deepspeed_config": info["deepspeed"],
-                     "global_batch": (f"{t.gradient_accumulation_steps} micro batches x {t.batch_tokens} tokens"
-                                      if t.token_batches else t.global_batch_size),
-                     "group_by_length": s.group_by_length, "length_group_size": s.length_group_size,
-                     "seed": job.seed, "lr_scheduler_note": "HF inverse_sqrt (timescale 10000, no warmup)"
-                     if t.lr_scheduler == "inverse_sqrt" else None},
-        "data": {"train": vars(train_stats), "val": vars(val_stats)},
-        "steps": state.global_step, "epochs": state.epoch, "tokens": tokens,
-        "train_seconds": round(train_seconds, 3), "worker_seconds": round(time.time() - info["started"], 3),
-        "tokens_per_second": round(tokens / train_seconds, 1) if train_seconds else None,
-        "train_loss": train_loss, "losses": losses, "val_losses": val_losses,
-        "best": {"step": best["step"], "val_loss": best["loss"]} if best else None,
-        "selected": "best_val_loss" if t.select_best == "val_loss" else "last",
-        "selected_checkpoint": selected, "final_val_loss": final_val, "resumed_from": info["resume"],
-        "versions": {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__},
-    }
-    write_json(job.staging_dir / "train_log.json", train_log)
-    log.info("%s: %d steps, %d tokens, %.1f s, best val loss %s", job.run_id, state.global_step, tokens,
-             train_seconds, train_log["best"])
-    return train_log
+    return write_train_log(job, info, state, train_seconds, result.training_loss, final_val, selected)

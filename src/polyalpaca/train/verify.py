@@ -48,7 +48,7 @@ def verify_saved_run(folder: str | Path, base_model: str | Path, method: str, pr
     """Reload the run in ``folder`` and compare its logits on the probe batch with the trained and base models'."""
     import torch
 
-    from .trainer import load_base_model
+    from .models import load_base_model
 
     folder = Path(folder)
     probe = torch.load(str(probe_file), weights_only=False)
