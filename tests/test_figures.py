@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -211,6 +210,11 @@ def test_size_curves_draw_known_sums_per_language_on_a_log_axis(config, root):
     data = result.data.set_index(["lang", "label", "model"])
     assert data.loc[("fr", "mono", "b-l"), "value"] == 18 and data.loc[("fr", "mono", "b-l"), "status"] == "ok"
     assert not result.missing
+    # a point of one score file has exactly the value and interval of the study table's row
+    table = study_table(config, "chen", root).set_index(["model", "trainset", "tuning", "lang", "metric"])
+    row = table.loc[("b-s", "alpaca-multi", "lora", "fr", "judge-single")]
+    point = data.loc[("fr", "multi", "b-s")]
+    assert (point["value"], point["ci_low"], point["ci_high"]) == (row["value"], row["ci_low"], row["ci_high"])
 
 
 def test_a_failed_run_is_listed_not_dropped(config, root):

@@ -6,7 +6,6 @@ import logging
 from pathlib import Path
 from typing import Callable
 
-from ..errors import DataError
 from . import bactrianx, chen, zeroshot
 from .plotting import FigureResult, Settings, finish, save, theme, unit_frame
 from .scores import load_prompt_scores, require_scores
@@ -72,4 +71,4 @@ def build_figure(config: dict, name: str, *, pdf: str, png: str, data_csv: str, 
     return result
 
 
-__all__ = ["FIGURE_KINDS", "make_figure", "build_figure", "DataError"]
+__all__ = ["FIGURE_KINDS", "make_figure", "build_figure"]
