@@ -199,7 +199,7 @@ def add_note(fig, missing: list[str], incomplete: list[str], max_items: int = 12
     parts = []
     if missing:
         shown = "; ".join(missing[:max_items]) + (f"; ... and {len(missing) - max_items} more" if len(missing) > max_items else "")
-        parts.append(f"Missing ({len(missing)} score files without any value, not drawn): {shown}")
+        parts.append(f"Missing, not drawn (run, metric [languages] without any value): {shown}")
     if incomplete:
         if len(incomplete) <= 6:
             parts.append(f"Incomplete (prompts without a value): " + "; ".join(incomplete))
