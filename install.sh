@@ -5,7 +5,7 @@
 #   Python: the library with its pinned dependencies and the test extra (editable).
 set -euo pipefail
 cd "$(dirname "$0")"
-APT_PACKAGES="slurm-wlm munge hunspell-en-us hunspell-fr hunspell-de-de hunspell-es hunspell-pt-pt hunspell-ru chromium poppler-utils"
+APT_PACKAGES="slurm-wlm munge hunspell-en-us hunspell-fr hunspell-de-de hunspell-es hunspell-pt-pt hunspell-ru chromium fonts-liberation poppler-utils"
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   missing=$(for p in $APT_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
   if [ -n "$missing" ]; then
