@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from .. import metric_jobs
+from pathlib import Path
+
 from ...errors import ConfigError
+from .. import metric_jobs
 from .settings import KINDS, JudgeJob
 from .templates import builtin_template_path
 
@@ -54,8 +56,16 @@ def pairwise_reference_for(config: dict, metric: str, testset: str) -> dict:
 
 
 def template_path(config: dict, metric: str) -> str:
+    """The metric's template file: the user's (as written in the config) or the built-in one, relative to
+    the working directory when inside it — so a project moved elsewhere does not look changed (rejudge)."""
     spec = config["metrics"][metric]
-    return spec.get("template") or str(builtin_template_path(spec["kind"]))
+    if spec.get("template"):
+        return spec["template"]
+    path = builtin_template_path(spec["kind"])
+    try:
+        return path.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:  # the library lives outside the working directory (installed, or --directory elsewhere)
+        return str(path)
 
 
 def judge_job(config: dict, metric: str, model: str, trainset: str, tuning: str, testset: str, lang: str) -> JudgeJob:
