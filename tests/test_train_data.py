@@ -125,3 +125,11 @@ def test_collator_pads_right_and_masks_padding():
     assert batch["labels"].tolist() == [[-100, 6, 7], [8, -100, -100]]
     assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 0, 0]]
     assert PadCollator(1, multiple_of=8)([{"input_ids": [5], "labels": [5]}])["input_ids"].shape[1] == 8
+
+
+def test_batched_encoding_equals_encoding_one_by_one(tokenizer):
+    records = learnable_records(30) + [RECORD]
+    data = encode_records(tokenizer, records, template="bactrian", max_length=60, loss_on="response")
+    single = [encode_example(tokenizer, "bactrian", r, max_length=60, loss_on="response") for r in records]
+    assert [data[i] for i in range(len(data))] == [{"input_ids": e["input_ids"], "labels": e["labels"]}
+                                                    for e in single if e is not None]

@@ -66,11 +66,13 @@ def read_records(path: str | Path, *, on_bad_line: str = "fail", limit: int | No
     return records
 
 
-def encode_example(tokenizer, template: str, record: dict, *, max_length: int, loss_on: str) -> dict | None:
-    """``{"input_ids", "labels", "truncated", "boundary_retokenized"}`` or ``None`` when no loss token is left."""
+def _texts(template: str, record: dict) -> tuple[str, str]:
     prompt = render_prompt(template, record["instruction"], record.get("input") or "")
-    prompt_ids = tokenizer(prompt)["input_ids"]
-    full_ids = tokenizer(prompt + record["output"])["input_ids"]
+    return prompt, prompt + record["output"]
+
+
+def _combine(tokenizer, record: dict, prompt_ids: list[int], full_ids: list[int], *, max_length: int,
+             loss_on: str) -> dict | None:
     if full_ids[: len(prompt_ids)] == prompt_ids and len(full_ids) > len(prompt_ids):
         target_ids = full_ids[len(prompt_ids):]
         retokenized = False
@@ -96,6 +98,17 @@ def encode_example(tokenizer, template: str, record: dict, *, max_length: int, l
     return {"input_ids": input_ids, "labels": labels, "truncated": truncated, "boundary_retokenized": retokenized}
 
 
+def encode_example(tokenizer, template: str, record: dict, *, max_length: int, loss_on: str) -> dict | None:
+    """``{"input_ids", "labels", "truncated", "boundary_retokenized"}`` or ``None`` when no loss token is left.
+
+    The ids are ``tokenizer(prompt)`` (what generation feeds the model) followed by the target's
+    tokens in context and EOS; labels are -100 on the prompt when ``loss_on == "response"``.
+    """
+    prompt, full = _texts(template, record)
+    return _combine(tokenizer, record, tokenizer(prompt)["input_ids"], tokenizer(full)["input_ids"],
+                    max_length=max_length, loss_on=loss_on)
+
+
 class EncodedDataset:
     """A list of encoded examples usable by a torch DataLoader (index -> dict of id lists)."""
 
@@ -111,20 +124,32 @@ class EncodedDataset:
         return {"input_ids": e["input_ids"], "labels": e["labels"]}
 
 
+ENCODE_CHUNK = 1000
+
+
+def _count(stats: EncodeStats, enc: dict | None, examples: list[dict]) -> None:
+    if enc is None:
+        stats.dropped_no_target += 1
+        return
+    stats.truncated += enc["truncated"]
+    stats.retokenized_boundary += enc["boundary_retokenized"]
+    stats.tokens += len(enc["input_ids"])
+    stats.loss_tokens += sum(1 for x in enc["labels"] if x != IGNORE_INDEX)
+    examples.append(enc)
+
+
 def encode_records(tokenizer, records: Sequence[dict], *, template: str, max_length: int, loss_on: str,
                    stats: EncodeStats | None = None, where: str = "") -> EncodedDataset:
     stats = stats if stats is not None else EncodeStats()
     examples = []
-    for record in records:
-        enc = encode_example(tokenizer, template, record, max_length=max_length, loss_on=loss_on)
-        if enc is None:
-            stats.dropped_no_target += 1
-            continue
-        stats.truncated += enc["truncated"]
-        stats.retokenized_boundary += enc["boundary_retokenized"]
-        stats.tokens += len(enc["input_ids"])
-        stats.loss_tokens += sum(1 for x in enc["labels"] if x != IGNORE_INDEX)
-        examples.append(enc)
+    for start in range(0, len(records), ENCODE_CHUNK):  # batched calls: the fast tokenizer runs in parallel
+        chunk = records[start:start + ENCODE_CHUNK]
+        prompts, fulls = zip(*(_texts(template, r) for r in chunk))
+        prompt_ids = tokenizer(list(prompts))["input_ids"]
+        full_ids = tokenizer(list(fulls))["input_ids"]
+        for record, p_ids, f_ids in zip(chunk, prompt_ids, full_ids):
+            enc = _combine(tokenizer, record, p_ids, f_ids, max_length=max_length, loss_on=loss_on)
+            _count(stats, enc, examples)
     stats.examples = len(examples)
     if stats.dropped_no_target:
         log.warning("%s: dropped %d of %d examples whose prompt fills max_length %d (no response token left)",
