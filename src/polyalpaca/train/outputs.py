@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 
 
 def history(log_history: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Training-loss and validation-loss entries of the Trainer's log history."""
     losses = [{"step": h["step"], "epoch": h.get("epoch"), "loss": h["loss"], "learning_rate": h.get("learning_rate"),
                "grad_norm": h.get("grad_norm")} for h in log_history if "loss" in h]
     val = [{"step": h["step"], "epoch": h.get("epoch"), "loss": h["eval_loss"]} for h in log_history if "eval_loss" in h]
@@ -23,6 +24,7 @@ def history(log_history: list[dict]) -> tuple[list[dict], list[dict]]:
 
 
 def finished(checkpoint: str, total_steps: int) -> bool:
+    """Whether a checkpoint already holds every optimizer step of the run."""
     state = json.loads((Path(checkpoint) / "trainer_state.json").read_text(encoding="utf-8"))
     return state["global_step"] >= total_steps
 

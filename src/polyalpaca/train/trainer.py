@@ -124,6 +124,7 @@ def _callbacks(sampler: LengthGroupedBatchSampler, accumulation: int):
 
     return [SamplerEpoch(), LogToLogger()]
 
+
 def _check_selected(job: TrainJob, val_losses: list[dict], final_val: float | None, *, low_precision: bool) -> None:
     """The model we are about to save must have the validation loss of the checkpoint we selected."""
     if final_val is None or not val_losses:
