@@ -97,6 +97,16 @@ def test_unknown_settings_and_tuning_names_are_errors(config):
         resolve_tuning(config, "llama-7b", "nope")
 
 
+def test_inverse_sqrt_runs_without_warmup(config):
+    from polyalpaca.train import TuningParams
+
+    zs = resolve_tuning(config, "llama2-7b", "zs-lora-lr1e-4").to_dict()
+    with pytest.raises(ConfigError, match=r"tunings\.zs-lora-lr1e-4\.warmup_ratio"):
+        TuningParams.from_dict({**zs, "warmup_ratio": 0.1})
+    with pytest.raises(ConfigError, match="smaller than max_length"):
+        TuningParams.from_dict({**zs, "batch_tokens": 1000})
+
+
 def test_rule_params_hold_only_settings_that_change_results(config):
     params = result_settings(config["train"])
     assert "caps" in params and "group_by_length" in params

@@ -52,6 +52,16 @@ def test_each_family_trains_with_lora_and_full_weights(tmp_path, models, data, f
     assert not Path(job.checkpoint_dir).exists() and not job.staging_dir.exists()  # cleaned up, published
 
 
+def test_token_budget_batches_with_the_inverse_sqrt_schedule(tmp_path, models, data):
+    tuning = make_tuning("lora", "bloom", global_batch_size=None, batch_tokens=400, gradient_accumulation_steps=2,
+                         lr_scheduler="inverse_sqrt", max_steps=3, eval_every=3, select_best="last")
+    log = _log(run_training(make_job(tmp_path, models["bloom"], "bloom", tuning, data)))
+    assert log["steps"] == 3 and log["resolved"]["accumulation_steps"] == 2
+    assert log["resolved"]["global_batch"] == "2 micro batches x 400 tokens"
+    rates = [entry["learning_rate"] for entry in log["losses"]]
+    assert rates[0] == pytest.approx(3e-3) and rates[-1] < rates[0]  # no warmup, then decaying
+
+
 def test_loss_falls_on_a_learnable_data_set(tmp_path, models, data):
     tuning = make_tuning("full", "llama", max_steps=16, learning_rate=3e-3, eval_every=8)
     log = _log(run_training(make_job(tmp_path, models["llama"], "llama", tuning, data)))
