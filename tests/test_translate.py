@@ -119,6 +119,15 @@ def test_records_keep_code_urls_placeholders_lines_and_empty_fields(engine):
     assert all(len(r["qc"]["segments"]) >= 1 for r in out)
 
 
+def test_prompt_records_translate_their_prompt_only(engine):
+    prompts = [{"id": "1", "prompt": "How can I improve my time management skills?", "lang": "en",
+                "source": "vicuna80", "category": "generic"}]
+    [out] = translate_records(prompts, job(source="vicuna80", lang="de", tgt_code="deu_Latn", fields=("prompt",)),
+                              engine, SETTINGS)
+    assert out["prompt"] != prompts[0]["prompt"] and out["category"] == "generic" and out["source"] == "vicuna80"
+    assert (out["id"], out["source_id"], out["lang"]) == ("1-de", "1", "de")
+
+
 def _source(tmp_path, records=RECORDS):
     path = tmp_path / "mini.jsonl"
     write_jsonl(path, records)
