@@ -141,3 +141,26 @@ def test_jobs_go_through_sbatch_with_sized_resources(slurm_cluster, tmp_path):
     assert all("ntasks-per-gpu" not in line for line in sbatch_calls)
     assert "Requested node configuration is not available" in log
     assert not (work / "probe" / "train").exists()
+
+
+def test_smoke_pipeline_jobs_through_slurm(slurm_cluster, smoke_workdir, tmp_path):
+    """Real pipeline rules (generation and LID of a smoke run) submitted through profiles/slurm."""
+    from .conftest import SMOKE_SLICE, copy_workdir
+
+    work = copy_workdir(smoke_workdir, tmp_path / "repo")
+    target = SMOKE_SLICE[1]  # LID scores of a full fine-tuning run: generation -> LID
+    generation = work / target.replace("results/scores/lid/", "results/generations/")
+    before = generation.stat().st_mtime_ns
+    profile = local_profile(tmp_path / "profile")
+    proc = run_snakemake(slurm_cluster, work, profile, target, "--configfile", "tests/smoke/config.yaml",
+                         "--forcerun", "generate_responses")  # --forcerun takes every word after it
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-5000:]
+    assert generation.stat().st_mtime_ns > before
+    calls = {rule: line for line in log.splitlines() if line.startswith("sbatch call:")
+             for rule in re.findall(r"--comment '?rule_(\w+?)_wildcards", line)}
+    assert set(calls) == {"generate_responses", "score_lid"}, log[-3000:]
+    # sized by polyalpaca.resources for the smoke config (no GPUs): generate's 16000 MB / 60 min floor
+    assert "--mem 16000" in calls["generate_responses"] and "-t 60" in calls["generate_responses"]
+    assert "--gpus" not in calls["generate_responses"]
+    assert list((work / "logs" / "slurm" / "rule_generate_responses").rglob("*.log"))
