@@ -12,7 +12,7 @@ throughputs from ``resources.gpu``. Formulas (N = parameters, T = tokens):
 - judges: requests = runs x languages x prompts (pairwise: x 2 orders, the reference run excluded);
   cost = requests x (input tokens x price_per_1k_input + output tokens x price_per_1k_output) / 1000.
 
-Job counts follow the rules (tests/test_rerun.py compares them with Snakemake's dry run): data = one
+Job counts follow the rules (tests/test_slurm_profile.py compares them with the full-grid dry run): data = one
 per fetched source and per model; translate = one download and one conversion per translator, the
 shards and one merge per (source, language); recipes = derived sources, one aligned pool per source,
 a trainset and its token statistics per trainset, a prompt set per (test set, language), one token
