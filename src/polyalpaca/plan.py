@@ -195,8 +195,8 @@ def _translation_jobs(config: dict, study: str) -> list[Job]:
         if size and tr:
             tokens = size[0] * size[1]
             hours = _decode_hours(config, tr["params_b"] * 1e9 * tokens * (1 + tr.get("beam_size", 4)))
-        for shard in range(spec["shards"]):
-            jobs.append(Job("translate", ("shard", source, lang, shard), None if hours is None else hours / spec["shards"]))
+        per_shard = None if hours is None else hours / spec["shards"]
+        jobs += [Job("translate", ("shard", source, lang, shard), per_shard) for shard in range(spec["shards"])]
         jobs.append(Job("translate", ("merge", source, lang)))
     for name in sorted(translators):
         jobs += [Job("translate", ("fetch_nllb", name)), Job("translate", ("convert", name))]
