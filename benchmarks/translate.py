@@ -15,6 +15,7 @@ search on the first sentences picks the batch size (hf) and the token budget (ct
 both run the same model, the log-probabilities both assign to the same target tokens are compared.
 
     python benchmarks/translate.py [--sentences 240] [--layers 6] [--d-model 1024] [--beam 4] [--threads 2]
+    python benchmarks/translate.py --layers 12 --sentences 160 --search 64 --hf-batch-sizes 16 32 64   # NLLB-600M shape
 
 Last line: ``speedup=<ratio>`` (hf time / ct2 time on the full set).
 """
@@ -126,6 +127,8 @@ def main(argv: list[str] | None = None) -> float:
     parser.add_argument("--out-tokens", type=int, default=0, help="tokens decoded per sentence (0: 1.2 x mean input)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--search", type=int, default=48, help="sentences used to pick each engine's batching")
+    parser.add_argument("--ct2-batch-tokens", type=int, nargs="+", default=[1024, 2048, 4096, 8192])
+    parser.add_argument("--hf-batch-sizes", type=int, nargs="+", default=[8, 16, 48])
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     torch.set_num_threads(args.threads)
@@ -152,9 +155,10 @@ def main(argv: list[str] | None = None) -> float:
 
         subset = texts[:args.search]
         run_hf(model, tokenizer, texts[:2], args.beam, out_tokens, 2)  # warm-up
-        ct2_search = {bt: run_ct2(ct2_dir, subset, args.beam, out_tokens, args.threads, bt)[0] for bt in (1024, 2048, 4096)}
+        ct2_search = {bt: run_ct2(ct2_dir, subset, args.beam, out_tokens, args.threads, bt)[0]
+                      for bt in args.ct2_batch_tokens}
         best_bt = min(ct2_search, key=ct2_search.get)
-        hf_search = {bs: run_hf(model, tokenizer, subset, args.beam, out_tokens, bs)[0] for bs in (8, 16, 48)}
+        hf_search = {bs: run_hf(model, tokenizer, subset, args.beam, out_tokens, bs)[0] for bs in args.hf_batch_sizes}
         best_bs = min(hf_search, key=hf_search.get)
         print("search ct2 batch_tokens: " + ", ".join(f"{k}={v:.1f}s" for k, v in ct2_search.items()))
         print("search hf batch_size: " + ", ".join(f"{k}={v:.1f}s" for k, v in hf_search.items()))

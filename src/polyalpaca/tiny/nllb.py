@@ -72,7 +72,8 @@ def check_tokenizer(tokenizer, spm_path: Path, texts: Iterable[str]) -> None:
         expected = sp.encode(text, out_type=str)
         got = tokenizer.tokenize(text)
         if got != expected:
-            raise RuntimeError(f"tiny NLLB tokenizer differs from SentencePiece on {text[:60]!r}: {got[:12]} != {expected[:12]}")
+            raise RuntimeError(f"tiny NLLB tokenizer differs from SentencePiece on {text[:60]!r}: "
+                               f"{got[:12]} != {expected[:12]}")
 
 
 def build_nllb_model(

@@ -36,8 +36,10 @@ _SPAN_PATTERNS = {
     "inline_code": r"``+[^`\n]+?``+|`[^`\n]+`",
     "url": r"(?:(?:https?|ftp)://|www\.)[^\s<>\"'`]+[^\s<>\"'`.,;:!?)\]}]",
     "email": r"[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+",
-    "placeholder": r"\{\{[^{}\n]*\}\}|\{[^{}\s]*\}|%(?:\([A-Za-z_]\w*\))?[sdifr](?![A-Za-z])|</?[A-Za-z][\w-]*(?:\s[^<>\n]{0,60})?/?>"
-                   r"|\$\{\w+\}|\$[A-Z_][A-Z0-9_]+",
+    "placeholder": r"\{\{[^{}\n]*\}\}|\{[^{}\s]*\}"  # {{ jinja }}, {name}, {0}, {}
+                   r"|%(?:\([A-Za-z_]\w*\))?[sdifr](?![A-Za-z])"  # %s, %(name)s
+                   r"|</?[A-Za-z][\w-]*(?:\s[^<>\n]{0,60})?/?>"  # <tag attr>, </b>, <noinput>
+                   r"|\$\{\w+\}|\$[A-Z_][A-Z0-9_]+",  # ${VAR}, $VAR
     "table_pipes": r"\|",
 }
 _CLAUSE_BREAK = re.compile(r"(?<=[,;:\u060c\u3001\uff0c\uff1b])\s+")
