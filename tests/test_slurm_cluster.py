@@ -2,7 +2,7 @@
 
 The cluster is started by tests/slurm/slurm-local.sh (root, Debian's slurm-wlm + munge; install.sh
 installs them). Where it cannot start, the tests are skipped with the reason — unless
-POLYALPACA_REQUIRE_SLURM=1 (set it in CI), then they fail.
+POLYALPACA_REQUIRE_SLURM=1 or CI=true (as in CI), then they fail.
 
 The workflow runs through profiles/slurm with a local override only for what a test cluster lacks:
 `squeue` status checks (no accounting daemon), a 1 s first status
@@ -27,7 +27,8 @@ pytestmark = pytest.mark.slurm
 
 
 def _skip_or_fail(reason: str):
-    if os.environ.get("POLYALPACA_REQUIRE_SLURM") == "1":
+    # CI (CI=true) must really run the cluster test, not skip it
+    if os.environ.get("POLYALPACA_REQUIRE_SLURM") == "1" or os.environ.get("CI") == "true":
         pytest.fail(f"POLYALPACA_REQUIRE_SLURM=1 but local Slurm cannot run: {reason}")
     pytest.skip(f"local Slurm cannot run here: {reason}")
 
