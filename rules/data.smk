@@ -1,8 +1,10 @@
 # Data stage: normalized sources and base models.
+# Both rules download (hub, URLs): they run on the submit host, since compute nodes often have no internet.
 
 
 localrules:
     fetch_source,
+    fetch_model,
 
 
 rule fetch_source:
