@@ -15,7 +15,7 @@ from polyalpaca.tiny import build_causal_model
 
 from .conftest import REPO
 
-RUN = "tiny-llama/dolly-en/zs-lora-lr1e-4"
+RUN = "tiny-llama/lima-en/zs-lora-lr1e-4"
 PROMPTS = ["Donne trois conseils pour rester en bonne santé.", "Quelle est la capitale de la France ?",
            "Écris un poème sur la mer.", "Explique la photosynthèse en termes simples."]
 
