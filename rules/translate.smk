@@ -7,6 +7,7 @@ from polyalpaca.translate.models import QUANTIZATIONS
 
 
 localrules:
+    fetch_nllb,  # downloads: on the submit host, like fetch_model
     merge_translations,
     only_translate,
 
