@@ -1,0 +1,29 @@
+"""The whole smoke pipeline, end to end: every figure of the three studies and the report.
+
+Slow (about 10 minutes on 2 idle cores, ~300 jobs), so it is kept out of the default run
+(`-m "not slow"` in pyproject.toml); run it with `python -m pytest -m slow`. The default run covers
+every stage through Snakemake on a slice of the same grid (conftest.smoke_workdir and the *_workflow tests).
+"""
+
+import pytest
+import yaml
+
+from .conftest import copy_repo, snakemake
+
+pytestmark = pytest.mark.slow
+
+
+def test_smoke_all_builds_every_figure_and_the_report(tmp_path):
+    work = copy_repo(tmp_path / "repo")
+    proc = snakemake(work, "all", timeout=3600)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    config = yaml.safe_load((work / "tests/smoke/config.yaml").read_text())
+    for study, spec in config["studies"].items():
+        assert (work / f"results/tables/{study}.csv").stat().st_size > 0
+        for figure in spec["figures"]:
+            assert (work / f"results/figures/{figure}.pdf").stat().st_size > 0, figure
+    again = snakemake(work, "-n", "all")
+    assert "Nothing to be done" in again.stdout + again.stderr
+    report = snakemake(work, "--report", "results/report.html")
+    assert report.returncode == 0, report.stderr[-4000:]
+    assert (work / "results/report.html").stat().st_size > 100_000
