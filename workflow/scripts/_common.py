@@ -1,7 +1,16 @@
 """Shared set-up for rule scripts: route logging, warnings and an uncaught error into the rule's log."""
 
 import logging
+import os
 import sys
+from pathlib import Path
+
+# Run this checkout's library — the code whose hash the rules pass as a param — rather than another
+# installed copy; PYTHONPATH carries it into processes a job starts itself (torchrun workers).
+_SRC = Path(__file__).resolve().parents[2] / "src"
+if (_SRC / "polyalpaca").is_dir():
+    sys.path.insert(0, str(_SRC))
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(_SRC), os.environ.get("PYTHONPATH")) if p)
 
 
 def setup_logging(snakemake) -> None:
