@@ -47,6 +47,16 @@ def copy_workdir(src: Path, dest: Path) -> Path:
     return dest
 
 
+def no_slurm_env(tmp_path: Path) -> dict:
+    """The environment with a failing ``scontrol`` first on PATH: with no slurmctld running, the Slurm
+    plugin's import-time ``scontrol`` call otherwise waits ~10 s per Snakemake call."""
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir(exist_ok=True)
+    (fake_bin / "scontrol").write_text("#!/bin/sh\nexit 1\n")
+    (fake_bin / "scontrol").chmod(0o755)
+    return {**os.environ, "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}"}
+
+
 def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
     """``snakemake --profile profiles/smoke ARGS`` in ``workdir`` (its own src/ first on the path)."""
     env = dict(os.environ, PYTHONPATH=str(workdir / "src"))

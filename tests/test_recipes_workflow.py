@@ -6,7 +6,6 @@ elsewhere); only the rules of rules/common.smk, data.smk and recipes.smk are inc
 
 import csv
 import json
-import os
 import subprocess
 import sys
 
@@ -15,7 +14,7 @@ import yaml
 from polyalpaca.io import read_jsonl, write_json, write_jsonl
 from polyalpaca.tiny import train_tokenizer
 
-from .conftest import REPO
+from .conftest import REPO, no_slurm_env
 
 LANG = {"en": {"name": "English", "nllb": "eng_Latn", "lid176": "en"},
         "fr": {"name": "French", "nllb": "fra_Latn", "lid176": "fr"}}
@@ -81,13 +80,7 @@ def test_rules_build_every_trainset_and_the_token_table(tmp_path):
     train_tokenizer([r["instruction"] for r in alpaca] + [r["instruction"] for r in french(alpaca)],
                     vocab_size=300).save_pretrained(tmp_path / "resources/models/tok-model")
 
-    # Without a running slurmctld, the Slurm executor plugin's import-time `scontrol show config` waits ~9 s
-    # per Snakemake call; a failing stand-in on PATH (for these subprocesses only) makes it give up at once.
-    fake_bin = tmp_path / "bin"
-    fake_bin.mkdir()
-    (fake_bin / "scontrol").write_text("#!/bin/sh\nexit 1\n")
-    (fake_bin / "scontrol").chmod(0o755)
-    env = {**os.environ, "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}"}
+    env = no_slurm_env(tmp_path)  # no slurmctld here: skip the Slurm plugin's scontrol wait
     cmd = [sys.executable, "-m", "snakemake", "-s", str(tmp_path / "Snakefile"), "--directory", str(tmp_path),
            "--configfile", str(tmp_path / "config.yaml"), "--cores", "2", "only_recipes"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env)

@@ -1,13 +1,12 @@
 """Rule train_run through Snakemake: a tiny model and a small trainset in, a verified adapter out."""
 
 import json
-import os
 import subprocess
 import sys
 
 import yaml
 
-from .conftest import REPO
+from .conftest import REPO, no_slurm_env
 from .test_train_support import build_models, write_trainset
 
 LANG = {"en": {"name": "English", "nllb": "eng_Latn", "lid176": "en"}}
@@ -37,11 +36,7 @@ def test_rule_trains_one_run_and_is_then_up_to_date(tmp_path):
     (tmp_path / "resources/models/llama").rename(tmp_path / "resources/models/tiny")
     write_trainset(tmp_path / "results/trainsets/learn")
 
-    fake_bin = tmp_path / "bin"  # no slurmctld here: the Slurm plugin's import-time scontrol call gives up at once
-    fake_bin.mkdir()
-    (fake_bin / "scontrol").write_text("#!/bin/sh\nexit 1\n")
-    (fake_bin / "scontrol").chmod(0o755)
-    env = {**os.environ, "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}"}
+    env = no_slurm_env(tmp_path)  # no slurmctld here: skip the Slurm plugin's scontrol wait
     cmd = [sys.executable, "-m", "snakemake", "-s", str(tmp_path / "Snakefile"), "--directory", str(tmp_path),
            "--configfile", str(tmp_path / "config.yaml"), "--cores", "2", "only_train"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env)
