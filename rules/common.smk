@@ -13,8 +13,9 @@ from polyalpaca.config import (
     used_trainsets,
     validate_config,
 )
+from polyalpaca.effects import drawn_view, result_view
 from polyalpaca.errors import ConfigError
-from polyalpaca.provenance import code_version
+from polyalpaca.provenance import script_code_version
 
 try:
     validate_config(config)
@@ -43,6 +44,11 @@ RUNS = all_runs(config)
 # Sources built by the data stage from a hub/URL/file, and those derived from other sources (recipes stage).
 DERIVED_SOURCES = sorted(name for name, spec in config["sources"].items() if "derive" in spec)
 FETCHED_SOURCES = sorted(name for name in config["sources"] if name not in DERIVED_SOURCES)
+
+
+def code_of(script):
+    """The hash of the library code a rule script imports (a param: a change there reruns the rule)."""
+    return script_code_version(Path(workflow.basedir) / "workflow" / "scripts" / f"{script}.py")
 
 
 def get_final_output():

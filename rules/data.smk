@@ -14,10 +14,9 @@ rule fetch_source:
     wildcard_constraints:
         source=_alternatives(FETCHED_SOURCES),
     params:
-        spec=lambda wc: config["sources"][wc.source],
+        spec=lambda wc: result_view(config, "sources", wc.source),
         on_bad_line=config["on_bad_line"],
-        download_dir=config["data"]["download_dir"],
-        code=code_version("polyalpaca.data"),
+        code=code_of("fetch_source"),
     log:
         "logs/data/fetch_source/{source}.log",
     conda:
@@ -32,8 +31,8 @@ rule fetch_model:
     output:
         directory("resources/models/{model}"),
     params:
-        spec=lambda wc: config["models"][wc.model],
-        code=code_version("polyalpaca.data", "polyalpaca.tiny"),
+        spec=lambda wc: result_view(config, "models", wc.model),
+        code=code_of("fetch_model"),
     log:
         "logs/data/fetch_model/{model}.log",
     threads: 1

@@ -25,7 +25,7 @@ rule score_lid:
         lid=lambda wc: surface_metrics.lid_params(config, wc.metric),
         languages=lambda wc: surface_metrics.lid_languages(config, wc.metric),
         on_bad_line=config["on_bad_line"],
-        code=code_version("polyalpaca.evaluate.lid_score", "polyalpaca.lid"),
+        code=code_of("score_lid"),
     log:
         "logs/evaluate/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.log",
     threads: 1
@@ -48,7 +48,7 @@ rule score_spellcheck:
         settings=surface_metrics.spell_settings(config),
         languages=lambda wc: surface_metrics.spell_languages(config, wc.lang),
         on_bad_line=config["on_bad_line"],
-        code=code_version("polyalpaca.evaluate.spellcheck"),
+        code=code_of("score_spellcheck"),
     log:
         "logs/evaluate/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.log",
     benchmark:
@@ -104,9 +104,9 @@ rule judge:
         metric=_alternatives(judge_metric_names(config)),
     params:
         job=lambda wc: asdict(judge_job(config, **wildcards_dict(wc))),
-        # only what changes the answers: concurrency, limits, prices and budget are read at run time
+        # only what changes the answers (x-effect): concurrency, limits, prices and budget are read at run time
         answers=lambda wc: judge_result_params(config, wc.metric),
-        code=code_version("polyalpaca.evaluate.judge"),
+        code=code_of("judge_score"),
     log:
         "logs/evaluate/judge/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.log",
     benchmark:
@@ -127,7 +127,7 @@ rule judge_cost:
         "results/tables/judge_cost.csv",
     params:
         prices=judge_prices(config),
-        code=code_version("polyalpaca.evaluate.judge"),
+        code=code_of("judge_cost"),
     log:
         "logs/evaluate/judge_cost.log",
     conda:

@@ -12,9 +12,7 @@ try:
 except ConfigError as err:
     raise WorkflowError(f"{workflow.configfiles[-1] if workflow.configfiles else 'config'}: {err}")
 
-FIGURES_CODE = code_version("polyalpaca.figures")
 FIGURES_REPORT_DIR = Path(workflow.current_basedir) / ".." / "workflow" / "report"
-FIGURES_BOOTSTRAP = {k: config["figures"][k] for k in ("bootstrap_samples", "confidence")}
 
 FINAL_TARGETS.append(functools.partial(figures_lib.final_targets, config))
 
@@ -39,9 +37,8 @@ rule study_table:
         ),
     params:
         study=lambda wc: wc.study,
-        seed=config["seed"],
-        bootstrap=FIGURES_BOOTSTRAP,
-        code=FIGURES_CODE,
+        view=lambda wc: figures_lib.study_view(config, wc.study),
+        code=code_of("make_table"),
     log:
         "logs/figures/table/{study}.log",
     conda:
@@ -62,8 +59,8 @@ rule study_provenance:
         ),
     params:
         study=lambda wc: wc.study,
-        digest=lambda wc: figures_lib.provenance_digest(config, wc.study),
-        code=FIGURES_CODE,
+        view=lambda wc: figures_lib.study_view(config, wc.study),
+        code=code_of("make_table"),
     log:
         "logs/figures/provenance/{study}.log",
     conda:
@@ -110,11 +107,8 @@ for _fig, _spec in FIGURE_SPECS.items():
             ),
         params:
             figure=_fig,
-            spec=figures_lib.spec_params(_spec),
-            runs=len(figures_lib.figure_runs(config, _spec)),
-            seed=config["seed"],
-            bootstrap=FIGURES_BOOTSTRAP,
-            code=FIGURES_CODE,
+            view=figures_lib.study_view(config, _spec.study),
+            code=code_of("plot_figure"),
         log:
             f"logs/figures/{_fig}.log",
         localrule: True

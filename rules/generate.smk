@@ -9,7 +9,6 @@ localrules:
     only_generate,
 
 
-GENERATE_CODE = code_version("polyalpaca.generate", "polyalpaca.templates")
 
 
 rule generate_responses:
@@ -20,9 +19,9 @@ rule generate_responses:
     params:
         run=lambda wc: generate_inputs.run_params(config, wc),
         decoding=lambda wc: generate_inputs.decoding_params(config, wc),
-        settings=config["generate"],
+        settings=result_view(config, "generate"),
         on_bad_line=config["on_bad_line"],
-        code=GENERATE_CODE,
+        code=code_of("generate_responses"),
     log:
         "logs/generate/{model}/{trainset}/{tuning}/{testset}/{lang}.log",
     benchmark:

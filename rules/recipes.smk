@@ -14,7 +14,6 @@ localrules:
     only_recipes,
 
 
-RECIPES_CODE = code_version("polyalpaca.recipes")
 
 
 rule derive_source:
@@ -26,11 +25,11 @@ rule derive_source:
     wildcard_constraints:
         source=_alternatives(DERIVED_SOURCES),
     params:
-        spec=lambda wc: config["sources"][wc.source],
+        spec=lambda wc: result_view(config, "sources", wc.source),
         keyword_lists=lambda wc: recipes_inputs.derive_keyword_lists(config, wc),
-        settings=config["recipes"],
+        settings=result_view(config, "recipes"),
         on_bad_line=config["on_bad_line"],
-        code=RECIPES_CODE,
+        code=code_of("derive_source"),
     log:
         "logs/recipes/derive_source/{source}.log",
     conda:
@@ -49,7 +48,7 @@ rule align_source:
         users=lambda wc: aligned_languages(config, wc.source),
         policy=config["recipes"]["short_translations"],
         on_bad_line=config["on_bad_line"],
-        code=RECIPES_CODE,
+        code=code_of("align_source"),
     log:
         "logs/recipes/align_source/{source}.log",
     conda:
@@ -65,11 +64,11 @@ rule build_trainset:
         train="results/trainsets/{trainset}/train.jsonl",
         val="results/trainsets/{trainset}/val.jsonl",
     params:
-        trainset=lambda wc: config["trainsets"][wc.trainset],
+        trainset=lambda wc: result_view(config, "trainsets", wc.trainset),
         translated=lambda wc: recipes_inputs.translated_languages(config, wc.trainset),
         seed=config["seed"],
         on_bad_line=config["on_bad_line"],
-        code=RECIPES_CODE,
+        code=code_of("build_trainset"),
     log:
         "logs/recipes/build_trainset/{trainset}.log",
     conda:
@@ -84,9 +83,9 @@ rule build_testset:
     output:
         prompts="results/testsets/{testset}/{lang}.jsonl",
     params:
-        testset=lambda wc: config["testsets"][wc.testset],
+        testset=lambda wc: result_view(config, "testsets", wc.testset),
         on_bad_line=config["on_bad_line"],
-        code=RECIPES_CODE,
+        code=code_of("build_testset"),
     log:
         "logs/recipes/build_testset/{testset}/{lang}.log",
     conda:
@@ -106,7 +105,7 @@ rule trainset_stats:
         models=lambda wc: trainset_models(config, wc.trainset),
         languages=lambda wc: trainset_languages(config, wc.trainset),
         info=lambda wc: recipes_inputs.trainset_info(config, wc),
-        code=RECIPES_CODE,
+        code=code_of("trainset_stats"),
     log:
         "logs/recipes/trainset_stats/{trainset}.log",
     benchmark:
@@ -126,7 +125,7 @@ rule tokens_table:
     output:
         table=recipes_inputs.TOKENS_TABLE,
     params:
-        code=RECIPES_CODE,
+        code=code_of("tokens_table"),
     log:
         "logs/recipes/tokens_table.log",
     conda:

@@ -3,14 +3,12 @@
 # A multi-GPU job is ONE task: the script launches torchrun with one worker per GPU itself.
 from polyalpaca.resources import rule_resources
 from polyalpaca.train import resolve_tuning
-from polyalpaca.train.params import result_settings
 
 
 localrules:
     only_train,
 
 
-TRAIN_CODE = code_version("polyalpaca.train", "polyalpaca.templates")
 
 
 rule train_run:
@@ -24,12 +22,12 @@ rule train_run:
         # the resolved preset (family max length, LoRA modules from families:, train.caps applied)
         tuning=lambda wc: resolve_tuning(config, wc.model, wc.tuning).to_dict(),
         family=lambda wc: config["models"][wc.model]["family"],
-        # only train: settings that change the trained model; operational ones (checkpoint folder,
-        # logging, workers) are read from the config by the script so changing them reruns nothing
-        settings=result_settings(config["train"]),
+        # the train: settings that change the trained model (x-effect in the schema); the script reads
+        # the operational ones (checkpoint folder, logging, workers) so changing them reruns nothing
+        settings=result_view(config, "train"),
         seed=config["seed"],
         on_bad_line=config["on_bad_line"],
-        code=TRAIN_CODE,
+        code=code_of("train_run"),
     log:
         "logs/train/{model}/{trainset}/{tuning}.log",
     benchmark:

@@ -13,19 +13,6 @@ localrules:
 
 
 TRANSLATORS = config["translators"]
-# Code params per rule, so a change of the merge/filter code re-merges without re-translating.
-TRANSLATE_SHARD_CODE = code_version(
-    "polyalpaca.translate.segment",
-    "polyalpaca.translate.engine",
-    "polyalpaca.translate.shard",
-    "polyalpaca.translate.settings",
-)
-MERGE_CODE = code_version(
-    "polyalpaca.translate.merge",
-    "polyalpaca.translate.filters",
-    "polyalpaca.translate.settings",
-)
-
 
 rule fetch_nllb:
     input:
@@ -40,15 +27,13 @@ rule fetch_nllb:
     wildcard_constraints:
         translator=_alternatives(n for n, t in TRANSLATORS.items() if "path" not in t),
     params:
-        spec=lambda wc: TRANSLATORS[wc.translator],
+        spec=lambda wc: result_view(config, "translators", wc.translator),
         nllb_codes=lambda wc: (
             [entry["nllb"] for entry in config["languages"].values()]
             if "tiny" in TRANSLATORS[wc.translator]
             else []
         ),
-        code=lambda wc: (
-            code_version("polyalpaca.tiny.nllb") if "tiny" in TRANSLATORS[wc.translator] else ""
-        ),
+        code=code_of("translate_fetch_nllb"),
     log:
         "logs/translate/fetch_nllb/{translator}.log",
     threads: 1
@@ -69,7 +54,7 @@ rule convert_nllb:
         translator=_alternatives(TRANSLATORS),
         quant=_alternatives(QUANTIZATIONS),
     params:
-        code=code_version("polyalpaca.translate.models"),
+        code=code_of("translate_convert_nllb"),
     log:
         "logs/translate/convert_nllb/{translator}-{quant}.log",
     benchmark:
@@ -98,7 +83,7 @@ rule translate_shard:
         shard=lambda wc: int(wc.shard),
         settings=translate_plan.translate_settings(config),
         progress=lambda wc: translate_plan.progress_path(wc.source, wc.lang, wc.shard),
-        code=TRANSLATE_SHARD_CODE,
+        code=code_of("translate_shard"),
     log:
         "logs/translate/translate_shard/{source}/{lang}/{shard}.log",
     benchmark:
@@ -126,7 +111,7 @@ rule merge_translations:
         fields=lambda wc: translate_plan.translation(config, wc.source)["fields"],
         filters=translate_plan.filter_settings(config),
         on_bad_line=config["on_bad_line"],
-        code=MERGE_CODE,
+        code=code_of("translate_merge"),
     log:
         "logs/translate/merge_translations/{source}/{lang}.log",
     conda:

@@ -13,7 +13,7 @@ from polyalpaca.config import load_config, validate_config
 from polyalpaca.errors import ConfigError
 from polyalpaca.train import TrainJob, TrainSettings, resolve_tuning
 from polyalpaca.train.launch import deepspeed_config, launch_command, uses_deepspeed, write_deepspeed_config
-from polyalpaca.train.params import result_settings
+from polyalpaca.effects import result_view
 from polyalpaca.train.run import FINGERPRINT_FILE, prepare_checkpoint_dir
 
 REPO = Path(__file__).resolve().parents[1]
@@ -107,10 +107,18 @@ def test_inverse_sqrt_runs_without_warmup(config):
         TuningParams.from_dict({**zs, "batch_tokens": 1000})
 
 
-def test_rule_params_hold_only_settings_that_change_results(config):
-    params = result_settings(config["train"])
-    assert "caps" in params and "group_by_length" in params
+def test_rule_params_and_checkpoint_fingerprint_hold_the_same_result_settings(config, tmp_path):
+    from polyalpaca.train import TrainJob, TrainSettings
+
+    params = result_view(config, "train")
+    assert {"caps", "group_by_length", "max_grad_norm"} <= set(params)
     assert not {"checkpoint_root", "keep_checkpoints", "logging_steps", "dataloader_workers"} & set(params)
+    job = TrainJob(model="pythia-70m", family="gpt_neox", trainset="alpaca-en", base_model="b", train_file="t",
+                   val_file="v", output_dir=str(tmp_path / "o"), checkpoint_dir=str(tmp_path / "c"),
+                   tuning=resolve_tuning(config, "pythia-70m", "chen-lora"),
+                   settings=TrainSettings.from_config(config["train"]))
+    # a resumed checkpoint must have been trained with the same result settings as the rule's params
+    assert job.fingerprint()["settings"] == params
 
 
 def test_deepspeed_stage3_config_gathers_16bit_weights_and_leaves_batches_to_the_trainer(tmp_path):

@@ -26,3 +26,13 @@ def setup_logging(snakemake) -> None:
         logging.getLogger("polyalpaca").critical("%s: %s", exc_type.__name__, exc, exc_info=(exc_type, exc, tb))
 
     sys.excepthook = log_uncaught
+
+
+def operational(snakemake, *path: str) -> dict:
+    """The settings of the config block at ``path`` that do not change the job's output (``x-effect:
+    operational`` or ``cosmetic`` in the schemas: threads, workers, cache folders, limits, prices). They
+    are the only values a script takes from the config rather than from its params, so changing them
+    never marks a finished output stale."""
+    from polyalpaca.effects import operational_view
+
+    return operational_view(snakemake.config, *path)

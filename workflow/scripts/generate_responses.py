@@ -5,12 +5,12 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir)))  # noqa: F821
-from _common import setup_logging  # noqa: E402
+from _common import operational, setup_logging  # noqa: E402
 
 from polyalpaca.generate import DecodingParams, GenerateSettings, RunId, generate_responses  # noqa: E402
 
 setup_logging(snakemake)  # noqa: F821
-settings = GenerateSettings.from_config({"generate": snakemake.params.settings})  # noqa: F821
+settings = GenerateSettings.from_config({"generate": {**snakemake.params.settings, **operational(snakemake, "generate")}})  # noqa: F821
 generate_responses(
     snakemake.input.prompts,  # noqa: F821
     snakemake.input.run,  # noqa: F821

@@ -10,6 +10,6 @@ from polyalpaca.figures import write_provenance, write_study_table  # noqa: E402
 
 setup_logging(snakemake)  # noqa: F821
 if snakemake.rule == "study_provenance":  # noqa: F821
-    write_provenance(snakemake.config, snakemake.params.study, snakemake.output.csv, snakemake.output.html)  # noqa: F821
+    write_provenance(snakemake.params.view, snakemake.params.study, snakemake.output.csv, snakemake.output.html)  # noqa: F821
 else:
-    write_study_table(snakemake.config, snakemake.params.study, snakemake.output.csv, snakemake.output.html)  # noqa: F821
+    write_study_table(snakemake.params.view, snakemake.params.study, snakemake.output.csv, snakemake.output.html)  # noqa: F821

@@ -10,7 +10,7 @@ from polyalpaca.figures import build_figure  # noqa: E402
 
 setup_logging(snakemake)  # noqa: F821
 build_figure(
-    snakemake.config,  # noqa: F821
+    snakemake.params.view,  # noqa: F821
     snakemake.params.figure,  # noqa: F821
     pdf=snakemake.output.pdf,  # noqa: F821
     png=snakemake.output.png,  # noqa: F821

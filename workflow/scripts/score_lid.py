@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir)))  # noqa: F821
-from _common import setup_logging  # noqa: E402
+from _common import operational, setup_logging  # noqa: E402
 
 from polyalpaca.evaluate.lid_score import LidParams, score_lid  # noqa: E402
 
@@ -14,6 +14,6 @@ score_lid(
     snakemake.output.scores,  # noqa: F821
     snakemake.wildcards.metric,  # noqa: F821
     snakemake.params.languages,  # noqa: F821
-    LidParams(**snakemake.params.lid),  # noqa: F821
+    LidParams(**snakemake.params.lid, openlid_path=operational(snakemake, "evaluate")["openlid_path"]),  # noqa: F821
     on_bad_line=snakemake.params.on_bad_line,  # noqa: F821
 )

@@ -37,13 +37,12 @@ def surface_score_targets(config: dict) -> list[str]:
 
 def lid_params(config: dict, metric: str) -> dict:
     """Fields of :class:`~polyalpaca.evaluate.lid_score.LidParams` for a LID metric."""
-    model = config["metrics"][metric].get("lid_model", "lid176")
-    return {"model": model, "openlid_path": config["evaluate"]["openlid_path"] if model == "openlid" else None}
+    return {"model": config["metrics"][metric]["lid_model"]}  # openlid_path: operational, read by the job
 
 
 def lid_languages(config: dict, metric: str) -> dict:
     """The label table's slice of ``languages:`` for the metric's LID model (only what changes scores)."""
-    key = config["metrics"][metric].get("lid_model", "lid176")
+    key = config["metrics"][metric]["lid_model"]
     return {iso: {key: entry[key]} for iso, entry in config["languages"].items() if key in entry}
 
 
@@ -55,7 +54,7 @@ def spell_languages(config: dict, lang: str) -> dict:
 
 def spell_settings(config: dict) -> dict:
     """Fields of :class:`~polyalpaca.evaluate.spellcheck.SpellcheckParams` from ``evaluate:``."""
-    return {k: config["evaluate"][k] for k in ("hunspell_dir", "missing_dictionary")}
+    return {"missing_dictionary": config["evaluate"]["missing_dictionary"]}  # hunspell_dir: operational
 
 
 __all__ = ["SCORES", "SURFACE_KINDS", "lid_languages", "lid_params", "metric_jobs", "metric_names",

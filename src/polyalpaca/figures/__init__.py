@@ -15,7 +15,7 @@ Plotting modules (matplotlib, seaborn) are imported on first use, so the Snakefi
 from importlib import import_module
 
 from .specs import (PlotSpec, ScoreInput, figure_inputs, figure_paths, figure_runs, final_targets, plot_specs,
-                    provenance_digest, score_inputs, spec_params, table_paths, tokens_table_path)
+                    study_view, score_inputs, spec_params, table_paths, tokens_table_path)
 
 _LAZY = {
     "Estimate": "bootstrap", "bootstrap_ci": "bootstrap", "bootstrap_strata": "bootstrap",
@@ -33,4 +33,4 @@ def __getattr__(name):
 
 
 __all__ = ["PlotSpec", "ScoreInput", "figure_inputs", "figure_paths", "figure_runs", "final_targets", "plot_specs",
-           "provenance_digest", "score_inputs", "spec_params", "table_paths", "tokens_table_path", *_LAZY]
+           "study_view", "score_inputs", "spec_params", "table_paths", "tokens_table_path", *_LAZY]

