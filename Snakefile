@@ -21,7 +21,8 @@ include: "rules/translate.smk"
 include: "rules/recipes.smk"
 include: "rules/train.smk"
 include: "rules/generate.smk"
-include: "rules/evaluate.smk"
+include: "rules/metrics.smk"
+include: "rules/judge.smk"
 include: "rules/figures.smk"
 
 

@@ -12,13 +12,8 @@ throughputs from ``resources.gpu``. Formulas (N = parameters, T = tokens):
 - judges: requests = runs x languages x prompts (pairwise: x 2 orders, the reference run excluded);
   cost = requests x (input tokens x price_per_1k_input + output tokens x price_per_1k_output) / 1000.
 
-Job counts follow the rules (tests/test_slurm_profile.py compares them with the full-grid dry run): data = one
-per fetched source and per model; translate = one download and one conversion per translator, the
-shards and one merge per (source, language); recipes = derived sources, one aligned pool per source,
-a trainset and its token statistics per trainset, a prompt set per (test set, language), one token
-table; train = one per run; generate = one per (run, language); evaluate = one per (metric, run,
-language) + the judge cost table; figures = a table and a provenance page per study + one per figure.
-Jobs shared by studies count once in the total.
+The jobs are the grid's (polyalpaca.grid, the enumeration the rules' targets come from; a test compares
+its counts with the full-grid dry run). Jobs shared by studies count once in the total.
 """
 
 from __future__ import annotations
@@ -26,10 +21,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .config import LANG_PLACEHOLDER, Run, study_runs, trainset_languages
+from . import grid
+from .config import LANG_PLACEHOLDER, trainset_languages
+from .grid import JUDGE_KINDS, STAGES, GridJob, study_sources, study_translation_pairs
 
-STAGES = ("data", "translate", "recipes", "train", "generate", "evaluate", "figures")
-JUDGE_KINDS = ("judge_single", "judge_criteria", "judge_pairwise", "relevance")
 SECONDS_PER_HOUR = 3600
 
 
@@ -150,128 +145,62 @@ def testset_prompts(config: dict, testset: str) -> tuple[int, float] | None:
     return (min(records, tset["limit"]) if "limit" in tset else records), tokens
 
 
-# ---------------------------------------------------------------- jobs per stage
-def study_sources(config: dict, study: str) -> list[str]:
-    names = {config["trainsets"][ts]["source"] for ts in study_trainsets(config, study)}
-    names.add(config["testsets"][config["studies"][study]["testset"]]["source"])
-    todo = list(names)
-    while todo:
-        derive = config["sources"][todo.pop()].get("derive")
-        for parent in derive["from"] if derive else []:
-            if parent not in names:
-                names.add(parent)
-                todo.append(parent)
-    return sorted(names)
+# ---------------------------------------------------------------- estimates of the grid's jobs
+def _shard_hours(config: dict, source: str) -> float | None:
+    spec = config["translations"][source]
+    size = source_size(config, source)
+    tr = _estimates(config)["translators"].get(spec["translator"])
+    if not (size and tr):
+        return None
+    tokens = size[0] * size[1]
+    return _decode_hours(config, tr["params_b"] * 1e9 * tokens * (1 + tr.get("beam_size", 4))) / spec["shards"]
 
 
-def study_trainsets(config: dict, study: str) -> list[str]:
-    names = {run.trainset for run in study_runs(config, study)}
-    names |= {config["trainsets"][n]["budget_of"] for n in list(names) if "budget_of" in config["trainsets"][n]}
-    return sorted(names)
-
-
-def study_translation_pairs(config: dict, study: str) -> list[tuple[str, str]]:
-    """(source, lang) translations a study needs. A source's aligned pool spans the languages of every
-    configured trainset of that source (so all recipes draw from the same ids), used by a study or not."""
-    pairs = set()
-    sources = {config["trainsets"][name]["source"] for name in study_trainsets(config, study)}
-    for name, ts in config["trainsets"].items():
-        if ts["source"] in sources:
-            pairs |= {(ts["source"], lang) for lang in trainset_languages(config, name) if lang != "en"}
-    tset = config["testsets"][config["studies"][study]["testset"]]
-    if "translate_from" in tset:
-        pairs |= {(tset["source"], lang) for lang in tset["languages"] if lang != tset["translate_from"]}
-    return sorted(pairs)
-
-
-def _translation_jobs(config: dict, study: str) -> list[Job]:
-    jobs, translators = [], set()
-    for source, lang in study_translation_pairs(config, study):
-        spec = config["translations"][source]
-        translators.add(spec["translator"])
-        size = source_size(config, source)
-        tr = _estimates(config)["translators"].get(spec["translator"])
-        hours = None
-        if size and tr:
-            tokens = size[0] * size[1]
-            hours = _decode_hours(config, tr["params_b"] * 1e9 * tokens * (1 + tr.get("beam_size", 4)))
-        per_shard = None if hours is None else hours / spec["shards"]
-        jobs += [Job("translate", ("shard", source, lang, shard), per_shard) for shard in range(spec["shards"])]
-        jobs.append(Job("translate", ("merge", source, lang)))
-    for name in sorted(translators):
-        jobs += [Job("translate", ("fetch_nllb", name)), Job("translate", ("convert", name))]
-    return jobs
-
-
-def _eval_jobs(config: dict, study: str, runs: list[Run], prompts: tuple[int, float] | None) -> list[Job]:
-    spec = config["studies"][study]
-    jobs = []
-    ref = spec.get("pairwise_reference")
-    for metric in spec["metrics"]:
-        mdef = config["metrics"][metric]
-        kind = mdef["kind"]
-        judge = config["judges"].get(mdef.get("judge")) if kind in JUDGE_KINDS else None
-        for run in runs:
-            is_reference = kind == "judge_pairwise" and ref and (run.model, run.trainset, run.tuning) == (
-                ref["model"], ref["trainset"], ref["tuning"])
-            for lang in run.languages:
-                key = (metric, run.id, spec["testset"], lang)
-                if judge is None or is_reference:  # the reference is not compared with itself: no requests
-                    jobs.append(Job("evaluate", key))
-                    continue
-                if prompts is None:
-                    jobs.append(Job("evaluate", key, None))
-                    continue
-                requests = prompts[0] * (2 if kind == "judge_pairwise" else 1)
-                tok = _estimates(config)["judge_tokens"][kind]
-                if judge["backend"] == "local":
-                    params = config["models"][judge["model"]]["params_b"] * 1e9
-                    hours = _decode_hours(config, 2 * params * requests * (tok["input"] + tok["output"]))
-                    jobs.append(Job("evaluate", key, hours, requests, 0.0))
-                else:
-                    cost = requests * (tok["input"] * judge["price_per_1k_input"]
-                                       + tok["output"] * judge["price_per_1k_output"]) / 1000
-                    jobs.append(Job("evaluate", key, 0.0, requests, cost))
-    if any(config["metrics"][m]["kind"] in JUDGE_KINDS for m in spec["metrics"]):
-        jobs.append(Job("evaluate", ("judge_cost",)))
-    return jobs
+def _score_estimate(config: dict, study: str, job: GridJob, prompts: tuple[int, float] | None) -> Job:
+    key = (job.rule, job.wildcards)
+    kind = config["metrics"][job.get("metric")]["kind"]
+    ref = config["studies"][study].get("pairwise_reference")
+    is_reference = kind == "judge_pairwise" and ref and (job.get("model"), job.get("trainset"), job.get("tuning")) == (
+        ref["model"], ref["trainset"], ref["tuning"])
+    if kind not in JUDGE_KINDS or is_reference:  # the reference is not compared with itself: no requests
+        return Job(job.stage, key)
+    if prompts is None:
+        return Job(job.stage, key, None)
+    judge = config["judges"][config["metrics"][job.get("metric")]["judge"]]
+    requests = prompts[0] * (2 if kind == "judge_pairwise" else 1)
+    tok = _estimates(config)["judge_tokens"][kind]
+    if judge["backend"] == "local":
+        params = config["models"][judge["model"]]["params_b"] * 1e9
+        return Job(job.stage, key, _decode_hours(config, 2 * params * requests * (tok["input"] + tok["output"])),
+                   requests, 0.0)
+    cost = requests * (tok["input"] * judge["price_per_1k_input"] + tok["output"] * judge["price_per_1k_output"]) / 1000
+    return Job(job.stage, key, 0.0, requests, cost)
 
 
 def study_jobs(config: dict, study: str) -> list[Job]:
-    """Every job one study needs, with its GPU hours and judge requests."""
+    """Every job one study needs (the grid's enumeration), with its GPU hours and judge requests."""
     spec = config["studies"][study]
-    runs = study_runs(config, study)
-    models = {run.model for run in runs}
-    for metric in spec["metrics"]:
-        judge = config["judges"].get(config["metrics"][metric].get("judge"), {})
-        if judge.get("backend") == "local":
-            models.add(judge["model"])
-    sources = study_sources(config, study)
-    jobs = [Job("data", ("source", s)) for s in sources if "derive" not in config["sources"][s]]
-    jobs += [Job("data", ("model", m)) for m in sorted(models)]
-    jobs += _translation_jobs(config, study)
-    trainsets = study_trainsets(config, study)
-    jobs += [Job("recipes", ("derive", s)) for s in sources if "derive" in config["sources"][s]]
-    jobs += [Job("recipes", ("align", s)) for s in sorted({config["trainsets"][t]["source"] for t in trainsets})]
-    jobs += [Job("recipes", (step, t)) for t in trainsets for step in ("trainset", "stats")]
-    test_langs = sorted({lang for run in runs for lang in run.languages})
-    jobs += [Job("recipes", ("testset", spec["testset"], lang)) for lang in test_langs]
-    jobs.append(Job("recipes", ("tokens_table",)))
-    jobs += [Job("train", (run.id,), train_gpu_hours(config, run.model, run.trainset, run.tuning)) for run in runs]
-
     prompts = testset_prompts(config, spec["testset"])
     max_new = config["decodings"][spec["decoding"]]["max_new_tokens"]
-    for run in runs:
-        for lang in run.languages:
+    out = []
+    for job in grid.study_jobs(config, study):
+        key = (job.rule, job.wildcards)
+        if job.rule == "translate_shard":
+            out.append(Job(job.stage, key, _shard_hours(config, job.get("source"))))
+        elif job.rule == "train_run":
+            out.append(Job(job.stage, key, train_gpu_hours(config, job.get("model"), job.get("trainset"),
+                                                           job.get("tuning"))))
+        elif job.rule == "generate_responses":
             hours = None
             if prompts:
-                tokens = prompts[0] * (prompts[1] * _lang_factor(config, lang) + max_new)
-                hours = _decode_hours(config, 2 * config["models"][run.model]["params_b"] * 1e9 * tokens)
-            jobs.append(Job("generate", (run.id, spec["testset"], lang), hours))
-    jobs += _eval_jobs(config, study, runs, prompts)
-    jobs += [Job("figures", (page, study)) for page in ("table", "provenance")]
-    jobs += [Job("figures", ("figure", f)) for f in spec.get("figures", [])]
-    return jobs
+                tokens = prompts[0] * (prompts[1] * _lang_factor(config, job.get("lang")) + max_new)
+                hours = _decode_hours(config, 2 * config["models"][job.get("model")]["params_b"] * 1e9 * tokens)
+            out.append(Job(job.stage, key, hours))
+        elif job.rule == "score":
+            out.append(_score_estimate(config, study, job, prompts))
+        else:
+            out.append(Job(job.stage, key))
+    return out
 
 
 def _row(study: str, stage: str, jobs: list[Job]) -> Row:

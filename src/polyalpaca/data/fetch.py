@@ -85,7 +85,7 @@ def fetch_source(name: str, spec: dict, out_path: str | Path, report_path: str |
     def bad(where: str, reason: str) -> None:
         message = f"{where}: {reason}"
         if on_bad_line == "fail":
-            raise DataError(message + f"  (set on_bad_line: skip in the config to count and skip such lines)")
+            raise DataError(message + "  (set on_bad_line: skip in the config to count and skip such lines)")
         log.warning("skipping %s", message)
         skipped.append(message)
 

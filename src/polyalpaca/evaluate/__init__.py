@@ -6,22 +6,10 @@ Surface metrics: :mod:`.lid_score` (language correctness, fastText) and :mod:`.s
 
 from __future__ import annotations
 
-from ..config import study_runs
+from ..grid import metric_outputs
 
 SURFACE_KINDS = ("lid", "spellcheck")
 SCORES = "results/scores/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.jsonl"
-
-
-def metric_jobs(config: dict, kinds: tuple[str, ...] | None = None) -> list[tuple[str, str, str, str, str, str]]:
-    """Every (metric, model, trainset, tuning, testset, lang) the studies score, for metrics of ``kinds``
-    (all kinds when None), each once, sorted."""
-    jobs = set()
-    for name, study in config["studies"].items():
-        metrics = [m for m in study["metrics"] if kinds is None or config["metrics"][m]["kind"] in kinds]
-        for run in study_runs(config, name):
-            for lang in run.languages:
-                jobs.update((m, run.model, run.trainset, run.tuning, study["testset"], lang) for m in metrics)
-    return sorted(jobs)
 
 
 def metric_names(config: dict, kind: str) -> list[str]:
@@ -31,8 +19,7 @@ def metric_names(config: dict, kind: str) -> list[str]:
 
 def surface_score_targets(config: dict) -> list[str]:
     """Every LID and spellcheck score file the studies need."""
-    return [SCORES.format(metric=m, model=mo, trainset=ts, tuning=tu, testset=tset, lang=lang)
-            for m, mo, ts, tu, tset, lang in metric_jobs(config, SURFACE_KINDS)]
+    return metric_outputs(config, SURFACE_KINDS)
 
 
 def lid_params(config: dict, metric: str) -> dict:
@@ -57,5 +44,5 @@ def spell_settings(config: dict) -> dict:
     return {"missing_dictionary": config["evaluate"]["missing_dictionary"]}  # hunspell_dir: operational
 
 
-__all__ = ["SCORES", "SURFACE_KINDS", "lid_languages", "lid_params", "metric_jobs", "metric_names",
+__all__ = ["SCORES", "SURFACE_KINDS", "lid_languages", "lid_params", "metric_names",
            "spell_languages", "spell_settings", "surface_score_targets"]

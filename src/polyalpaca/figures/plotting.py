@@ -202,7 +202,7 @@ def add_note(fig, missing: list[str], incomplete: list[str], max_items: int = 12
         parts.append(f"Missing, not drawn (run, metric [languages] without any value): {shown}")
     if incomplete:
         if len(incomplete) <= 6:
-            parts.append(f"Incomplete (prompts without a value): " + "; ".join(incomplete))
+            parts.append("Incomplete (prompts without a value): " + "; ".join(incomplete))
         else:
             parts.append(f"Incomplete: {len(incomplete)} score files have prompts without a value "
                          f"(n_errors in the figure data CSV).")

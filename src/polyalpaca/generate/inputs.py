@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from .params import DecodingParams, RunId, decoding_for, generation_jobs
+from ..grid import outputs
+from .params import DecodingParams, RunId, decoding_for
 
 GENERATIONS = "results/generations/{model}/{trainset}/{tuning}/{testset}/{lang}.jsonl"
 
@@ -36,5 +37,4 @@ def decoding_params(config: dict, wc) -> dict:
 
 def generation_targets(config: dict) -> list[str]:
     """Every generation file the studies need."""
-    return [GENERATIONS.format(model=m, trainset=ts, tuning=tu, testset=tset, lang=lang)
-            for m, ts, tu, tset, lang in generation_jobs(config)]
+    return outputs(config, "generate_responses")

@@ -1,4 +1,4 @@
-"""Which judge scores the config asks for, and what each judging job reads (used by rules/evaluate.smk)."""
+"""Which judge scores the config asks for, and what each judging job reads (used by rules/judge.smk)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ...effects import result_view
 from ...errors import ConfigError
-from .. import metric_jobs
+from ...grid import metric_outputs
 from .settings import KINDS, JudgeJob
 from .templates import builtin_template_path
 
@@ -20,8 +20,7 @@ def judge_metric_names(config: dict) -> list[str]:
 
 def judge_score_targets(config: dict) -> list[str]:
     """Every judge score file of every study (the pairwise reference run included: its records say so)."""
-    return [SCORE.format(metric=m, model=mo, trainset=ts, tuning=tu, testset=tset, lang=lang)
-            for m, mo, ts, tu, tset, lang in metric_jobs(config, KINDS)]
+    return metric_outputs(config, KINDS)
 
 
 def _studies_for(config: dict, metric: str, testset: str) -> list[str]:

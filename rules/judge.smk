@@ -1,0 +1,71 @@
+# Judge stage (polyalpaca.evaluate.judge): LLM judges — single 1-3 rating x LID, six criteria,
+# pairwise against the study's reference in both orders, relevance; the cost table. One rule
+# serves the four kinds (the metric wildcard only matches judge metrics); the answers cache lives in
+# evaluate.judge.cache_dir, outside the declared outputs, so a rerun never pays twice.
+from dataclasses import asdict
+
+from polyalpaca.evaluate.judge.targets import (
+    judge_inputs,
+    judge_job,
+    judge_metric_names,
+    judge_prices,
+    judge_resources,
+    judge_result_params,
+    judge_score_targets,
+    judge_threads,
+    wildcards_dict,
+)
+
+
+localrules:
+    judge_cost,
+    only_judge,
+
+
+rule judge:
+    input:
+        unpack(lambda wc: judge_inputs(config, **wildcards_dict(wc))),
+    output:
+        "results/scores/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.jsonl",
+    wildcard_constraints:
+        metric=_alternatives(judge_metric_names(config)),
+    params:
+        job=lambda wc: asdict(judge_job(config, **wildcards_dict(wc))),
+        # only what changes the answers (x-effect): concurrency, limits, prices and budget are read at run time
+        answers=lambda wc: judge_result_params(config, wc.metric),
+        code=code_of("judge_score"),
+    log:
+        "logs/evaluate/judge/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.log",
+    benchmark:
+        "results/benchmarks/evaluate/judge/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.tsv"
+    threads: lambda wc: judge_threads(config, wc.metric)
+    resources:
+        **judge_resources(config),
+    conda:
+        "../envs/evaluate.yaml"
+    script:
+        "../workflow/scripts/judge_score.py"
+
+
+rule judge_cost:
+    input:
+        judge_score_targets(config),
+    output:
+        "results/tables/judge_cost.csv",
+    params:
+        prices=judge_prices(config),
+        code=code_of("judge_cost"),
+    log:
+        "logs/evaluate/judge_cost.log",
+    conda:
+        "../envs/evaluate.yaml"
+    script:
+        "../workflow/scripts/judge_cost.py"
+
+
+FINAL_TARGETS.append(lambda: ["results/tables/judge_cost.csv"] if judge_score_targets(config) else [])
+
+
+rule only_judge:
+    input:
+        judge_score_targets(config),

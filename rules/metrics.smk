@@ -1,0 +1,65 @@
+# Surface metrics (polyalpaca.evaluate.lid_score, .spellcheck, polyalpaca.lid): language ID of each
+# response against the prompt's language, and the fraction of words a Hunspell dictionary accepts. The metric wildcard only matches metrics of kind lid / spellcheck.
+import polyalpaca.evaluate as surface_metrics
+from polyalpaca.generate.inputs import GENERATIONS
+from polyalpaca.resources import rule_resources
+
+
+localrules:
+    only_surface_metrics,
+
+
+rule score_lid:
+    input:
+        generations=GENERATIONS,
+    output:
+        scores=surface_metrics.SCORES,
+    wildcard_constraints:
+        metric=_alternatives(surface_metrics.metric_names(config, "lid")),
+    params:
+        lid=lambda wc: surface_metrics.lid_params(config, wc.metric),
+        languages=lambda wc: surface_metrics.lid_languages(config, wc.metric),
+        on_bad_line=config["on_bad_line"],
+        code=code_of("score_lid"),
+    log:
+        "logs/evaluate/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.log",
+    threads: 1
+    resources:
+        **rule_resources(config, "evaluate"),
+    conda:
+        "../envs/evaluate.yaml"
+    script:
+        "../workflow/scripts/score_lid.py"
+
+
+rule score_spellcheck:
+    input:
+        generations=GENERATIONS,
+    output:
+        scores=surface_metrics.SCORES,
+    wildcard_constraints:
+        metric=_alternatives(surface_metrics.metric_names(config, "spellcheck")),
+    params:
+        settings=surface_metrics.spell_settings(config),
+        languages=lambda wc: surface_metrics.spell_languages(config, wc.lang),
+        on_bad_line=config["on_bad_line"],
+        code=code_of("score_spellcheck"),
+    log:
+        "logs/evaluate/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.log",
+    benchmark:
+        "results/benchmarks/evaluate/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.tsv"
+    threads: 1
+    resources:
+        **rule_resources(config, "evaluate"),
+    conda:
+        "../envs/evaluate.yaml"
+    script:
+        "../workflow/scripts/score_spellcheck.py"
+
+
+rule only_surface_metrics:
+    input:
+        surface_metrics.surface_score_targets(config),
+
+
+FINAL_TARGETS.append(lambda: surface_metrics.surface_score_targets(config))

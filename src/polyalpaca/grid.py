@@ -1,0 +1,170 @@
+"""The grid: every job the studies need, enumerated once from the validated config.
+
+A job is a rule and its wildcards; its output path comes from :data:`OUTPUTS`, the path table of
+docs/DESIGN.md. ``rule all`` asks for :func:`final_targets`, the partial targets (``only_translate`` ...)
+for :func:`outputs`, and ``polyalpaca plan`` counts and prices :func:`study_jobs` — one enumeration, so
+the plan's job counts are the dry run's (tests/test_slurm_profile.py checks that they are).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from .config import study_runs, trainset_languages
+
+# Output of each rule (the first, when a rule has several): DESIGN.md's path table.
+OUTPUTS = {
+    "fetch_source": "resources/sources/{source}.jsonl",
+    "fetch_model": "resources/models/{model}",
+    "fetch_nllb": "resources/nllb/{translator}",
+    "convert_nllb": "resources/nllb/{translator}-ct2-{quant}",
+    "translate_shard": "results/translate/{source}/{lang}/{shard}.jsonl",
+    "merge_translations": "results/translate/{source}/{lang}.jsonl",
+    "derive_source": "resources/sources/{source}.jsonl",
+    "align_source": "results/recipes/{source}/aligned.json",
+    "build_trainset": "results/trainsets/{trainset}/train.jsonl",
+    "trainset_stats": "results/trainsets/{trainset}/stats.json",
+    "build_testset": "results/testsets/{testset}/{lang}.jsonl",
+    "tokens_table": "results/tables/tokens.csv",
+    "train_run": "results/models/{model}/{trainset}/{tuning}",
+    "generate_responses": "results/generations/{model}/{trainset}/{tuning}/{testset}/{lang}.jsonl",
+    "score": "results/scores/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.jsonl",
+    "judge_cost": "results/tables/judge_cost.csv",
+    "study_table": "results/tables/{study}.csv",
+    "study_provenance": "results/tables/{study}_provenance.csv",
+    "figure": "results/figures/{figure}.pdf",
+}
+STAGES = ("data", "translate", "recipes", "train", "generate", "evaluate", "figures")
+JUDGE_KINDS = ("judge_single", "judge_criteria", "judge_pairwise", "relevance")
+
+
+@dataclass(frozen=True)
+class GridJob:
+    """One job: its stage, rule (``score`` for the metric rules, ``figure`` for figure_<name>) and wildcards."""
+
+    stage: str
+    rule: str
+    wildcards: tuple[tuple[str, str], ...]
+
+    @cached_property
+    def output(self) -> str:
+        return OUTPUTS[self.rule].format(**dict(self.wildcards))
+
+    def get(self, name: str) -> str:
+        return dict(self.wildcards)[name]
+
+
+def _job(stage: str, rule: str, **wildcards) -> GridJob:
+    return GridJob(stage, rule, tuple((k, str(v)) for k, v in wildcards.items()))
+
+
+# ---------------------------------------------------------------- what a study needs
+def study_trainsets(config: dict, study: str) -> list[str]:
+    names = {run.trainset for run in study_runs(config, study)}
+    names |= {config["trainsets"][n]["budget_of"] for n in list(names) if "budget_of" in config["trainsets"][n]}
+    return sorted(names)
+
+
+def study_sources(config: dict, study: str) -> list[str]:
+    names = {config["trainsets"][ts]["source"] for ts in study_trainsets(config, study)}
+    names.add(config["testsets"][config["studies"][study]["testset"]]["source"])
+    todo = list(names)
+    while todo:
+        derive = config["sources"][todo.pop()].get("derive")
+        for parent in derive["from"] if derive else []:
+            if parent not in names:
+                names.add(parent)
+                todo.append(parent)
+    return sorted(names)
+
+
+def study_translation_pairs(config: dict, study: str) -> list[tuple[str, str]]:
+    """(source, lang) translations a study needs. A source's aligned pool spans the languages of every
+    configured trainset of that source (so all recipes draw from the same ids), used by a study or not."""
+    pairs = set()
+    sources = {config["trainsets"][name]["source"] for name in study_trainsets(config, study)}
+    for name, ts in config["trainsets"].items():
+        if ts["source"] in sources:
+            pairs |= {(ts["source"], lang) for lang in trainset_languages(config, name) if lang != "en"}
+    tset = config["testsets"][config["studies"][study]["testset"]]
+    if "translate_from" in tset:
+        pairs |= {(tset["source"], lang) for lang in tset["languages"] if lang != tset["translate_from"]}
+    return sorted(pairs)
+
+
+def study_models(config: dict, study: str) -> list[str]:
+    """Base models of the study's runs and the models of its local judges."""
+    models = {run.model for run in study_runs(config, study)}
+    for metric in config["studies"][study]["metrics"]:
+        judge = config["judges"].get(config["metrics"][metric].get("judge"), {})
+        if judge.get("backend") == "local":
+            models.add(judge["model"])
+    return sorted(models)
+
+
+def study_jobs(config: dict, study: str) -> list[GridJob]:
+    """Every job one study needs, in stage order."""
+    from .translate.plan import quantization  # the translate stage resolves its device
+
+    spec = config["studies"][study]
+    runs = study_runs(config, study)
+    sources = study_sources(config, study)
+    jobs = [_job("data", "fetch_source", source=s) for s in sources if "derive" not in config["sources"][s]]
+    jobs += [_job("data", "fetch_model", model=m) for m in study_models(config, study)]
+    translators = set()
+    for source, lang in study_translation_pairs(config, study):
+        tr = config["translations"][source]
+        translators.add(tr["translator"])
+        jobs += [_job("translate", "translate_shard", source=source, lang=lang, shard=i) for i in range(tr["shards"])]
+        jobs.append(_job("translate", "merge_translations", source=source, lang=lang))
+    for name in sorted(translators):
+        if "path" not in config["translators"][name]:
+            jobs.append(_job("translate", "fetch_nllb", translator=name))
+        jobs.append(_job("translate", "convert_nllb", translator=name, quant=quantization(config, name)))
+    trainsets = study_trainsets(config, study)
+    jobs += [_job("recipes", "derive_source", source=s) for s in sources if "derive" in config["sources"][s]]
+    jobs += [_job("recipes", "align_source", source=s)
+             for s in sorted({config["trainsets"][t]["source"] for t in trainsets})]
+    jobs += [_job("recipes", rule, trainset=t) for t in trainsets for rule in ("build_trainset", "trainset_stats")]
+    test_langs = sorted({lang for run in runs for lang in run.languages})
+    jobs += [_job("recipes", "build_testset", testset=spec["testset"], lang=lang) for lang in test_langs]
+    jobs.append(_job("recipes", "tokens_table"))
+    jobs += [_job("train", "train_run", model=r.model, trainset=r.trainset, tuning=r.tuning) for r in runs]
+    for run in runs:
+        jobs += [_job("generate", "generate_responses", model=run.model, trainset=run.trainset, tuning=run.tuning,
+                      testset=spec["testset"], lang=lang) for lang in run.languages]
+    for metric in spec["metrics"]:
+        jobs += [_job("evaluate", "score", metric=metric, model=run.model, trainset=run.trainset, tuning=run.tuning,
+                      testset=spec["testset"], lang=lang) for run in runs for lang in run.languages]
+    if any(config["metrics"][m]["kind"] in JUDGE_KINDS for m in spec["metrics"]):
+        jobs.append(_job("evaluate", "judge_cost"))
+    jobs += [_job("figures", rule, study=study) for rule in ("study_table", "study_provenance")]
+    jobs += [_job("figures", "figure", figure=f) for f in spec["figures"]]
+    return jobs
+
+
+_LAST: list = []  # (config, jobs) of the last call: the rules ask once per target list
+
+
+def grid_jobs(config: dict) -> dict[GridJob, list[str]]:
+    """Every job of every study, each once, with the studies that need it."""
+    if _LAST and _LAST[0] is config and _LAST[1] == repr(config["studies"]):
+        return _LAST[2]
+    jobs: dict[GridJob, list[str]] = {}
+    for study in config["studies"]:
+        for job in study_jobs(config, study):
+            jobs.setdefault(job, []).append(study)
+    _LAST[:] = [config, repr(config["studies"]), jobs]
+    return jobs
+
+
+def outputs(config: dict, *rules: str) -> list[str]:
+    """Output paths of every job of these rules (sorted)."""
+    return sorted({job.output for job in grid_jobs(config) if job.rule in rules})
+
+
+def metric_outputs(config: dict, kinds: tuple[str, ...]) -> list[str]:
+    """Score files of the metrics of these kinds."""
+    return sorted({job.output for job in grid_jobs(config)
+                   if job.rule == "score" and config["metrics"][job.get("metric")]["kind"] in kinds})
