@@ -47,7 +47,7 @@ FETCHED_SOURCES = sorted(name for name in config["sources"] if name not in DERIV
 
 
 def code_of(script):
-    """The hash of the library code a rule script imports (a param: a change there reruns the rule)."""
+    """The hash of the library code a script imports; a param, so a change there reruns its jobs."""
     return script_code_version(Path(workflow.basedir) / "workflow" / "scripts" / f"{script}.py")
 
 

@@ -37,7 +37,7 @@ rule study_table:
         ),
     params:
         study=lambda wc: wc.study,
-        view=lambda wc: figures_lib.study_view(config, wc.study),
+        view=lambda wc: figures_lib.study_view(config, wc.study, figures=False),
         code=code_of("make_table"),
     log:
         "logs/figures/table/{study}.log",
@@ -59,7 +59,7 @@ rule study_provenance:
         ),
     params:
         study=lambda wc: wc.study,
-        view=lambda wc: figures_lib.study_view(config, wc.study),
+        view=lambda wc: figures_lib.study_view(config, wc.study, figures=False),
         code=code_of("make_table"),
     log:
         "logs/figures/provenance/{study}.log",

@@ -92,13 +92,13 @@ def _changed(value, node: dict):
     """Another valid value of a setting (None when it has no obvious other value)."""
     if "enum" in node:
         others = [v for v in node["enum"] if v != value]
-        return others[-1] if others else None
+        return others[0] if others else None
     if isinstance(value, bool):
         return not value
     if isinstance(value, int):
         return value - 1 if "maximum" in node and value + 1 > node["maximum"] else value + 1
-    if isinstance(value, float):
-        return round(value * 0.9, 6) if 0 < value <= 1 else value * 1.5 + 0.1
+    if isinstance(value, float):  # a small change: a figure's size filter must still select its runs
+        return value * 1.01 if 0 < value * 1.01 <= node.get("maximum", float("inf")) else value * 0.99
     if isinstance(value, str):
         return value + "-x"
     if isinstance(value, list) and len(value) > 1:
@@ -109,6 +109,7 @@ def _changed(value, node: dict):
 # Families of settings changed together (one dry run each), to keep the test within a couple of minutes:
 # job sizing, the quality filter's thresholds, a figure's run selection.
 BATCHED = ("resources.", "translate.filters.", "figures.plots.")
+NOT_CHANGED = ("figures.plots.",)  # which runs a figure draws: tests/test_figures.py covers the selection
 
 
 def _settings(config: dict) -> dict[str, list[tuple]]:
@@ -118,7 +119,11 @@ def _settings(config: dict) -> dict[str, list[tuple]]:
         if node_at(path) is None or _changed(value, node_at(path)[0]) is None:
             continue
         name = _pattern(path)
+        if name.startswith(NOT_CHANGED) and effect_of(path) == "result":
+            continue
         batch = next((b for b in BATCHED if name.startswith(b)), None)
+        if effect_of(path) == "result" and path[0] in STAGE_BLOCKS:
+            batch = f"{path[0]}."  # a stage's result settings together: one dry run per stage
         if batch:
             name = f"{batch}* ({effect_of(path)})"
         groups.setdefault(name, []).append(path)

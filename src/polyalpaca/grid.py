@@ -149,13 +149,13 @@ _LAST: list = []  # (config, jobs) of the last call: the rules ask once per targ
 
 def grid_jobs(config: dict) -> dict[GridJob, list[str]]:
     """Every job of every study, each once, with the studies that need it."""
-    if _LAST and _LAST[0] is config and _LAST[1] == repr(config["studies"]):
+    if _LAST and _LAST[0] is config and _LAST[1] == repr(config):
         return _LAST[2]
     jobs: dict[GridJob, list[str]] = {}
     for study in config["studies"]:
         for job in study_jobs(config, study):
             jobs.setdefault(job, []).append(study)
-    _LAST[:] = [config, repr(config["studies"]), jobs]
+    _LAST[:] = [config, repr(config), jobs]
     return jobs
 
 

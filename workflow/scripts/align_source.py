@@ -3,18 +3,18 @@
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(snakemake.scriptdir)))  # noqa: F821
+sys.path.insert(0, str(Path(snakemake.scriptdir)))
 from _common import setup_logging  # noqa: E402
 
 from polyalpaca.recipes import align_source  # noqa: E402
 
-setup_logging(snakemake)  # noqa: F821
+setup_logging(snakemake)
 align_source(
-    snakemake.wildcards.source,  # noqa: F821
-    snakemake.input.english,  # noqa: F821
-    dict(zip(snakemake.params.languages, snakemake.input.translations)),  # noqa: F821
-    snakemake.output.pool,  # noqa: F821
-    policy=snakemake.params.policy,  # noqa: F821
-    users=snakemake.params.users,  # noqa: F821
-    on_bad_line=snakemake.params.on_bad_line,  # noqa: F821
+    snakemake.wildcards.source,
+    snakemake.input.english,
+    dict(zip(snakemake.params.languages, snakemake.input.translations)),
+    snakemake.output.pool,
+    policy=snakemake.params.policy,
+    users=snakemake.params.users,
+    on_bad_line=snakemake.params.on_bad_line,
 )

@@ -3,16 +3,16 @@
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(snakemake.scriptdir)))  # noqa: F821
+sys.path.insert(0, str(Path(snakemake.scriptdir)))
 from _common import setup_logging  # noqa: E402
 
 from polyalpaca.data import fetch_model  # noqa: E402
 from polyalpaca.data.texts import source_texts  # noqa: E402
 
-setup_logging(snakemake)  # noqa: F821
+setup_logging(snakemake)
 fetch_model(
-    snakemake.wildcards.model,  # noqa: F821
-    snakemake.params.spec,  # noqa: F821
-    snakemake.output[0],  # noqa: F821
-    texts=source_texts(snakemake.input.texts),  # noqa: F821
+    snakemake.wildcards.model,
+    snakemake.params.spec,
+    snakemake.output[0],
+    texts=source_texts(snakemake.input.texts),
 )

@@ -3,10 +3,10 @@
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(snakemake.scriptdir)))  # noqa: F821
+sys.path.insert(0, str(Path(snakemake.scriptdir)))
 from _common import setup_logging  # noqa: E402
 
 from polyalpaca.evaluate.judge.cost_table import write_cost_table  # noqa: E402
 
-setup_logging(snakemake)  # noqa: F821
-write_cost_table(list(snakemake.input), snakemake.params.prices, snakemake.output[0])  # noqa: F821
+setup_logging(snakemake)
+write_cost_table(list(snakemake.input), snakemake.params.prices, snakemake.output[0])

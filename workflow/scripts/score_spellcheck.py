@@ -3,17 +3,17 @@
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(snakemake.scriptdir)))  # noqa: F821
+sys.path.insert(0, str(Path(snakemake.scriptdir)))
 from _common import operational, setup_logging  # noqa: E402
 
 from polyalpaca.evaluate.spellcheck import SpellcheckParams, score_spellcheck  # noqa: E402
 
-setup_logging(snakemake)  # noqa: F821
+setup_logging(snakemake)
 score_spellcheck(
-    snakemake.input.generations,  # noqa: F821
-    snakemake.output.scores,  # noqa: F821
-    snakemake.wildcards.metric,  # noqa: F821
-    snakemake.params.languages,  # noqa: F821
-    SpellcheckParams(**snakemake.params.settings, hunspell_dir=operational(snakemake, "evaluate")["hunspell_dir"]),  # noqa: F821
-    on_bad_line=snakemake.params.on_bad_line,  # noqa: F821
+    snakemake.input.generations,
+    snakemake.output.scores,
+    snakemake.wildcards.metric,
+    snakemake.params.languages,
+    SpellcheckParams(**snakemake.params.settings, hunspell_dir=operational(snakemake, "evaluate")["hunspell_dir"]),
+    on_bad_line=snakemake.params.on_bad_line,
 )

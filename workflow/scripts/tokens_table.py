@@ -3,10 +3,10 @@
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(snakemake.scriptdir)))  # noqa: F821
+sys.path.insert(0, str(Path(snakemake.scriptdir)))
 from _common import setup_logging  # noqa: E402
 
 from polyalpaca.recipes import tokens_table  # noqa: E402
 
-setup_logging(snakemake)  # noqa: F821
-tokens_table(snakemake.input.stats, snakemake.output.table)  # noqa: F821
+setup_logging(snakemake)
+tokens_table(snakemake.input.stats, snakemake.output.table)

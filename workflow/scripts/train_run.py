@@ -3,13 +3,13 @@
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(snakemake.scriptdir)))  # noqa: F821
+sys.path.insert(0, str(Path(snakemake.scriptdir)))
 from _common import operational, setup_logging  # noqa: E402
 
 from polyalpaca.train import TrainJob, TrainSettings, run_training  # noqa: E402
 
-setup_logging(snakemake)  # noqa: F821
-sm = snakemake  # noqa: F821
+setup_logging(snakemake)
+sm = snakemake
 settings = TrainSettings.from_config({**sm.params.settings, **operational(sm, "train")})
 gpus = int(getattr(sm.resources, "gpu", 0) or 0)
 run_training(TrainJob(

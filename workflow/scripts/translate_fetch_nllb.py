@@ -3,17 +3,17 @@
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(snakemake.scriptdir)))  # noqa: F821
+sys.path.insert(0, str(Path(snakemake.scriptdir)))
 from _common import setup_logging  # noqa: E402
 
 from polyalpaca.translate.models import build_tiny_snapshot, download_snapshot  # noqa: E402
 
-setup_logging(snakemake)  # noqa: F821
-spec = snakemake.params.spec  # noqa: F821
+setup_logging(snakemake)
+spec = snakemake.params.spec
 if "tiny" in spec:
     from polyalpaca.data.texts import source_texts
 
-    build_tiny_snapshot(snakemake.output[0], source_texts(snakemake.input.texts), snakemake.params.nllb_codes,  # noqa: F821
+    build_tiny_snapshot(snakemake.output[0], source_texts(snakemake.input.texts), snakemake.params.nllb_codes,
                         spec["tiny"])
 else:
-    download_snapshot(spec["hf"], snakemake.output[0], name=snakemake.wildcards.translator)  # noqa: F821
+    download_snapshot(spec["hf"], snakemake.output[0], name=snakemake.wildcards.translator)

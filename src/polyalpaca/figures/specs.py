@@ -294,18 +294,21 @@ def final_targets(config: dict, root: str | Path = "results") -> list[str]:
     return targets
 
 
-def study_view(config: dict, study: str) -> dict:
+def study_view(config: dict, study: str, figures: bool = True) -> dict:
     """The part of the config that a study's tables and figures read, as a config of its own: the study,
     its runs' models, trainsets and tunings, its test set, decoding, metrics and judges, the language
     table and the figures block — without operational settings (``effects.drawn_view``).
 
     Rules pass it as the figure and table jobs' param and the scripts draw from it alone, so a cosmetic
-    edit (a label, a title, the dpi) reruns exactly the figures and tables, and nothing upstream."""
+    edit (a label, a title, the dpi) reruns exactly the figures and tables, and nothing upstream. The
+    tables' view (``figures=False``) leaves out how figures are drawn (plots, dpi)."""
     body = config["studies"][study]
     runs = study_runs(config, study)
     judges = {config["metrics"][m]["judge"] for m in body["metrics"] if "judge" in config["metrics"][m]}
-    figures = drawn_view(config, "figures")
-    figures["plots"] = {name: plot for name, plot in figures["plots"].items() if name in body["figures"]}
+    drawing = drawn_view(config, "figures")
+    drawing["plots"] = {name: plot for name, plot in drawing["plots"].items() if name in body["figures"]}
+    if not figures:
+        drawing = {key: drawing[key] for key in ("bootstrap_samples", "confidence")}
     return {
         "seed": config["seed"],
         "on_bad_line": config["on_bad_line"],
@@ -320,7 +323,7 @@ def study_view(config: dict, study: str) -> dict:
         "metrics": {m: drawn_view(config, "metrics", m) for m in body["metrics"]},
         "judges": {j: drawn_view(config, "judges", j) for j in sorted(judges)},
         "studies": {study: drawn_view(config, "studies", study)},
-        "figures": figures,
+        "figures": drawing,
     }
 
 
