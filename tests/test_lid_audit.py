@@ -165,3 +165,30 @@ def test_study_candidates_are_the_test_sets_languages():
     assert {lang for _, _, lang in jobs} == {"en", "es", "fr", "bg", "ru", "zh", "bn", "no"}
     assert evaluate.lid_ceiling_targets(config, "zeroshot") == [
         f"results/lid_ceiling/lid/alpacafarm_eval/{lang}.jsonl" for lang in ("en", "fr", "pt", "ru")]
+
+
+# ---------------------------------------------------------------- through Snakemake (smoke config)
+def test_lid_ceiling_rule_on_the_smoke_test_prompts_warns_below_the_floor(tmp_path):
+    """Rule lid_ceiling runs the lid metric on results/testsets/ and the study table waits for it. Two of
+    the six German smoke prompts are replaced by English ones (in the copy): ceiling 4/6, below 0.95."""
+    from .conftest import copy_repo, snakemake
+
+    work = copy_repo(tmp_path / "repo")
+    german = work / "tests" / "smoke" / "data" / "test_de.jsonl"
+    lines = german.read_text(encoding="utf-8").splitlines()
+    lines[:2] = [json.dumps({"id": "de-01", "prompt": "What are the benefits of drinking water every day?"}),
+                 json.dumps({"id": "de-02", "prompt": "Write a short poem about the sea and its waves."})]
+    german.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    dry = snakemake(work, "-n", "results/tables/chen2024.csv")
+    assert dry.returncode == 0, dry.stdout[-3000:] + dry.stderr[-3000:]
+    assert {f"results/lid_ceiling/lid/oasst_test/{lang}.jsonl" for lang in ("en", "fr", "de")} <= {
+        line.split()[-1] for line in dry.stdout.splitlines() if line.strip().startswith("output: results/lid_ceiling")}
+    targets = [f"results/lid_ceiling/lid/oasst_test/{lang}.jsonl" for lang in ("fr", "de")]
+    proc = snakemake(work, *targets)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    german_scores = [json.loads(line) for line in (work / targets[1]).read_text().splitlines()]
+    assert [s["value"] for s in german_scores] == [0.0, 0.0, 1.0, 1.0, 1.0, 1.0]
+    assert german_scores[0]["pred_lang"] == "en" and german_scores[0]["top_label"] == "en"
+    log = (work / "logs/evaluate/lid_ceiling/lid/oasst_test/de.log").read_text()
+    assert "LID ceiling of de is 0.667, below the floor 0.95" in log and "de 4/6 en:2" in log
+    assert "WARNING" not in (work / "logs/evaluate/lid_ceiling/lid/oasst_test/fr.log").read_text()
