@@ -192,3 +192,16 @@ def test_lid_ceiling_rule_on_the_smoke_test_prompts_warns_below_the_floor(tmp_pa
     log = (work / "logs/evaluate/lid_ceiling/lid/oasst_test/de.log").read_text()
     assert "LID ceiling of de is 0.667, below the floor 0.95" in log and "de 4/6 en:2" in log
     assert "WARNING" not in (work / "logs/evaluate/lid_ceiling/lid/oasst_test/fr.log").read_text()
+
+
+def test_audit_of_score_records_counts_every_outcome():
+    from polyalpaca.lid_audit import audit_scores, total_line
+
+    records = [{"lang": "no", "value": 1.0}, {"lang": "no", "value": 1.0, "uncertain": True},
+               {"lang": "no", "value": 0.0, "pred_lang": None, "label": "da"},
+               {"lang": "no", "value": 0.0, "pred_lang": None, "label": None, "top_label": "fr"},  # no candidate
+               {"lang": "no", "value": 0.0, "pred_lang": "en", "label": "en"},
+               {"lang": "no", "value": None, "error": "empty prompt"}, {"lang": "en", "value": 1.0}]
+    audits = audit_scores(records)
+    assert audits["no"].line() == "no 2/6 da:1 en:1 fr:1 none:1 uncertain:1"
+    assert total_line(audits) == "accuracy=0.4286 n=7"

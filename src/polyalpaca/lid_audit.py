@@ -64,8 +64,8 @@ def audit_scores(scores: Iterable[Mapping]) -> dict[str, LanguageAudit]:
             audit.matches += 1
         elif rec.get("value") is None:
             audit.confusions[NONE] += 1
-        else:  # the language it was taken for; a label outside the table by its raw name
-            audit.confusions[rec.get("pred_lang") or rec.get("label") or NONE] += 1
+        else:  # what it was taken for: a label outside the table by its raw name; no candidate scored: the top label
+            audit.confusions[rec.get("pred_lang") or rec.get("label") or rec.get("top_label") or NONE] += 1
     return out
 
 
