@@ -139,12 +139,14 @@ def test_study_table_carries_the_lid_ceiling_and_warns_below_the_floor(config, r
     with caplog.at_level("WARNING"):
         write_study_table(config, "chen", tmp_path / "chen.csv", tmp_path / "chen.html", root)
     warnings = [r.getMessage() for r in caplog.records if "LID ceiling" in r.getMessage()]
-    assert len(warnings) == 1 and "LID ceiling of de is 0.700 (7/10; taken for nl:3), below the floor 0.95" in warnings[0]
+    assert len(warnings) == 1
+    assert "LID ceiling of de is 0.700 (7/10; taken for nl:3), below the floor 0.95" in warnings[0]
     page = (tmp_path / "chen.html").read_text()
     assert "<b>Warning:</b> LID ceiling of de is 0.700" in page and "LID ceiling: each LID metric" in page
     assert pd.read_csv(tmp_path / "chen.csv")["lid_ceiling"].notna().sum() == int((table["metric"] == "lid").sum())
     (root / "lid_ceiling" / "lid" / "oasst_test" / "fr.jsonl").unlink()
-    with pytest.raises(DataError, match=r"1 LID ceiling files of study 'chen' are missing:\n  .*lid_ceiling/lid/oasst_test/fr.jsonl"):
+    with pytest.raises(DataError, match=r"1 LID ceiling files of study 'chen' are missing:\n  .*lid_ceiling/lid/"
+                                        r"oasst_test/fr.jsonl"):
         study_table(config, "chen", root)
 
 

@@ -113,7 +113,8 @@ NYNORSK = "Eg veit ikkje kva eg skal gjere i dag, men kanskje eg går ein tur i 
 # about the third (p 0.976).
 BOKMAL_AS_DANISH = "Hvor mange parametre har text-babbage-001-modellen?"  # 7f06d307-…
 BOKMAL_UNSURE = "Skriv alfabetet baklengs her."  # ee48f7f5-…
-BOKMAL = "Hvordan er KI forskjellig fra robotikk, og hva er fordelene med å bruke KI heller enn robotikk?"  # b94cfba0-…
+BOKMAL = ("Hvordan er KI forskjellig fra robotikk, og hva er fordelene med å bruke KI heller enn "  # b94cfba0-…
+          "robotikk?")
 
 
 def test_candidates_take_the_best_label_among_them_and_keep_the_top_label():
@@ -180,7 +181,8 @@ def test_lingua_labels_are_checked_against_the_package():
 def test_uncertain_predictions_are_flagged_and_not_mismatches_by_default():
     from polyalpaca.evaluate.lid_score import LidParams, lid_score_records
 
-    records = [{"id": i, "lang": "no", "response": text} for i, text in enumerate((BOKMAL, BOKMAL_UNSURE, BOKMAL_AS_DANISH))]
+    texts = (BOKMAL, BOKMAL_UNSURE, BOKMAL_AS_DANISH)
+    records = [{"id": i, "lang": "no", "response": text} for i, text in enumerate(texts)]
     lid = LanguageIdentifier("lid176", languages=LANGUAGES)
     preds = lid.predict([r["response"] for r in records])
     assert [(p.label, p.prob > 0.5) for p in preds] == [("no", True), ("en", False), ("da", True)]

@@ -130,7 +130,8 @@ def raw_config():
 
 @pytest.mark.parametrize("lid, message", [
     ({"candidates": ["en", "xx"]}, r"metrics.lid.candidates\[1\]: 'xx' is not defined in languages"),
-    ({"candidates": ["en", "fr"]}, r"metrics.lid.candidates: 'bg' is scored in studies.chen2024 but is not a candidate"),
+    ({"candidates": ["en", "fr"]},
+     r"metrics.lid.candidates: 'bg' is scored in studies.chen2024 but is not a candidate"),
     ({"equivalents": {"nb": ["nn"]}}, r"metrics.lid.equivalents.nb: 'nb' is not defined in languages"),
     ({"candidates": "any"}, r"metrics.lid.candidates: 'any' is not one of \['all', 'study'\]"),
     ({"uncertain": "mismatch"}, r"metrics.lid.uncertain: 'mismatch' is not one of"),

@@ -120,8 +120,8 @@ def ceiling_warnings(config: dict, ceilings: pd.DataFrame) -> list[str]:
     floor = config["evaluate"]["lid_ceiling_floor"]
     return [f"LID ceiling of {r.lang} is {r.ceiling:.3f} ({r.matches}/{r.n}; taken for {r.confusions or 'nothing'}), "
             f"below the floor {floor:g}: metric {r.metric} ({r.lid_model}, candidates {r.candidates}) misidentifies "
-            f"the language's own {r.testset} prompts, so its scores (and any judge score it multiplies) are capped there"
-            for r in ceilings.itertuples() if r.below_floor]
+            f"the language's own {r.testset} prompts, so its scores (and any judge score it multiplies) "
+            "are capped there" for r in ceilings.itertuples() if r.below_floor]
 
 
 def study_table(config: dict, study: str, root: str | Path = "results",
@@ -139,8 +139,9 @@ def study_table(config: dict, study: str, root: str | Path = "results",
     table.insert(0, "study", study)
     ceilings = lid_ceiling_table(config, study, root) if ceilings is None else ceilings
     by_key = {(r.metric, r.testset, r.lang): r.ceiling for r in ceilings.itertuples()}
+    keys = zip(table["metric"], table["testset"], table["lang"], table["kind"])
     table["lid_ceiling"] = [by_key.get((m, t, lang), math.nan) if kind == "lid" else math.nan
-                            for m, t, lang, kind in zip(table["metric"], table["testset"], table["lang"], table["kind"])]
+                            for m, t, lang, kind in keys]
     empty = table[(table["n"] == 0) & ~table["metric"].str.contains(".", regex=False)]
     for row in empty.itertuples():
         log.warning("no value for %s/%s/%s %s %s (%d errors)", row.model, row.trainset, row.tuning, row.lang,
@@ -252,7 +253,8 @@ def write_study_table(config: dict, study: str, csv_path: str, html_path: str, r
     write_html(sections, html_path, f"Scores of study {study}", warnings=warnings,
                note=f"Aggregation over prompts per metric kind ({agg}); {int(config.get('figures', {}).get('confidence', 0.95) * 100)}% "
                     f"percentile bootstrap CI over prompts; n = prompts with a value, n_errors = prompts without; "
-                    f"lid_ceiling = share of the language's own test prompts the LID metric identifies as that language.")
+                    "lid_ceiling = share of the language's own test prompts the LID metric identifies as that "
+                    "language.")
     log.info("%s: %d rows, %d without any value", csv_path, len(table), int((table["n"] == 0).sum()))
     return table
 
