@@ -6,6 +6,7 @@ import functools
 import re
 
 import polyalpaca.figures as figures_lib
+from polyalpaca.evaluate import lid_ceiling_targets
 
 try:
     FIGURE_SPECS = figures_lib.plot_specs(config)
@@ -26,6 +27,8 @@ localrules:
 rule study_table:
     input:
         scores=lambda wc: [inp.path for inp in figures_lib.score_inputs(config, wc.study)],
+        # the LID metric on the test prompts themselves (rule lid_ceiling): the lid_ceiling column
+        lid_ceilings=lambda wc: lid_ceiling_targets(config, wc.study),
     output:
         csv="results/tables/{study}.csv",
         html=report(

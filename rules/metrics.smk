@@ -17,12 +17,37 @@ rule score_lid:
     wildcard_constraints:
         metric=_alternatives(surface_metrics.metric_names(config, "lid")),
     params:
-        lid=lambda wc: surface_metrics.lid_params(config, wc.metric),
+        lid=lambda wc: surface_metrics.lid_params(config, wc.metric, wc.testset),
         languages=lambda wc: surface_metrics.lid_languages(config, wc.metric),
         on_bad_line=config["on_bad_line"],
         code=code_of("score_lid"),
     log:
         "logs/evaluate/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.log",
+    threads: 1
+    resources:
+        **rule_resources(config, "evaluate"),
+    conda:
+        "../envs/evaluate.yaml"
+    script:
+        "../workflow/scripts/score_lid.py"
+
+
+# The LID metric on the test prompts themselves (their language is known): the per-language LID
+# ceiling that the study tables print beside the LID scores, warning below evaluate.lid_ceiling_floor.
+rule lid_ceiling:
+    input:
+        prompts="results/testsets/{testset}/{lang}.jsonl",
+    output:
+        scores=surface_metrics.lid_ceiling_path("{metric}", "{testset}", "{lang}"),
+    wildcard_constraints:
+        metric=_alternatives(surface_metrics.metric_names(config, "lid")),
+    params:
+        lid=lambda wc: surface_metrics.lid_params(config, wc.metric, wc.testset),
+        languages=lambda wc: surface_metrics.lid_languages(config, wc.metric),
+        on_bad_line=config["on_bad_line"],
+        code=code_of("score_lid"),
+    log:
+        "logs/evaluate/lid_ceiling/{metric}/{testset}/{lang}.log",
     threads: 1
     resources:
         **rule_resources(config, "evaluate"),
@@ -60,6 +85,7 @@ rule score_spellcheck:
 rule only_surface_metrics:
     input:
         surface_metrics.surface_score_targets(config),
+        surface_metrics.lid_ceiling_targets(config),
 
 
 FINAL_TARGETS.append(lambda: surface_metrics.surface_score_targets(config))

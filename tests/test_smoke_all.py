@@ -5,6 +5,7 @@ Slow (about 10 minutes on 2 idle cores, ~300 jobs), so it is kept out of the def
 every stage through Snakemake on a slice of the same grid (conftest.smoke_workdir and the *_workflow tests).
 """
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -20,6 +21,10 @@ def test_smoke_all_builds_every_figure_and_the_report(tmp_path):
     config = yaml.safe_load((work / "tests/smoke/config.yaml").read_text())
     for study, spec in config["studies"].items():
         assert (work / f"results/tables/{study}.csv").stat().st_size > 0
+        table = pd.read_csv(work / f"results/tables/{study}.csv")
+        lid = table[table["kind"] == "lid"]  # every LID score sits next to its language's LID ceiling
+        assert len(lid) and lid["lid_ceiling"].between(0, 1).all(), study
+        assert "LID ceiling: each LID metric" in (work / f"results/tables/{study}.html").read_text()
         for figure in spec["figures"]:
             assert (work / f"results/figures/{figure}.pdf").stat().st_size > 0, figure
     again = snakemake(work, "-n", "all")

@@ -1,4 +1,4 @@
-"""The ``polyalpaca`` command: ``polyalpaca plan --config config.yaml``."""
+"""The ``polyalpaca`` command: ``polyalpaca plan --config config.yaml``, ``polyalpaca lid-audit FILE...``."""
 
 from __future__ import annotations
 
@@ -17,6 +17,43 @@ def _plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lid_audit(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .config import load_config
+    from .errors import ConfigError
+    from .lid_audit import run_audit, total_line
+
+    if not Path(args.config).is_file():
+        raise ConfigError(f"{args.config}: config file not found (its languages: block is the label table; "
+                          "pass --config)")
+    config = load_config(args.config)
+    spec = {"lid_model": "lid176", "candidates": "all", "equivalents": {}, "min_prob": None, "uncertain": "match"}
+    if args.metric is not None:
+        metric = config["metrics"].get(args.metric)
+        if metric is None or metric["kind"] != "lid":
+            lids = sorted(name for name, m in config["metrics"].items() if m["kind"] == "lid")
+            raise ConfigError(f"--metric {args.metric!r}: not a metric of kind lid in {args.config} "
+                              f"(those: {', '.join(lids) or 'none'})")
+        spec = {key: metric[key] for key in spec}
+    model = args.model or spec["lid_model"]
+    candidates = args.candidates or spec["candidates"]
+    if isinstance(candidates, list):
+        candidates = ",".join(candidates)
+    min_prob = args.min_prob if args.min_prob is not None else spec["min_prob"]
+    audits, _ = run_audit(args.files, config["languages"], model=model, candidates=candidates,
+                          equivalents=spec["equivalents"], min_prob=min_prob, uncertain=spec["uncertain"],
+                          openlid_path=args.openlid_path or config["evaluate"]["openlid_path"],
+                          on_bad_line=args.on_bad_line)
+    print(f"# model={model} candidates={candidates}"
+          + (f" equivalents={spec['equivalents']}" if spec["equivalents"] else "")
+          + (f" min_prob={min_prob}" if min_prob is not None else ""))
+    for audit in audits.values():
+        print(audit.line())
+    print(total_line(audits))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="polyalpaca", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -24,6 +61,25 @@ def main(argv: list[str] | None = None) -> int:
         "plan", help="per study and stage: jobs, estimated GPU hours, judge requests and cost (reads only the config)")
     plan_cmd.add_argument("--config", default="config.yaml", help="config file (default: config.yaml)")
     plan_cmd.set_defaults(func=_plan)
+    audit = commands.add_parser(
+        "lid-audit", help="language-ID accuracy per language on files whose language is known "
+                          "(a record's 'lang' field or the file name's _{lang} suffix)")
+    audit.add_argument("files", nargs="+", metavar="FILE",
+                       help="JSON Lines/JSON/CSV/Parquet files of the project's formats (prompts, generations, "
+                            "source records, Alpaca, Dolly, LIMA, Vicuna, AlpacaFarm)")
+    audit.add_argument("--model", choices=("lid176", "lingua", "openlid"),
+                       help="LID model (default: the --metric's, else lid176)")
+    audit.add_argument("--candidates", help="all, study (the audited files' languages) or comma-separated codes "
+                                            "(default: the --metric's, else all)")
+    audit.add_argument("--metric", help="take model, candidates, equivalents and min_prob from this lid metric "
+                                        "of the config (flags override)")
+    audit.add_argument("--min-prob", type=float, help="below this probability a prediction is uncertain")
+    audit.add_argument("--openlid-path", help="OpenLID model file (default: evaluate.openlid_path of the config)")
+    audit.add_argument("--on-bad-line", choices=("fail", "skip"), default="fail",
+                       help="stop at a malformed record (fail, default) or log and skip it")
+    audit.add_argument("--config", default="config.yaml", help="config whose languages: block is the label table "
+                                                               "(default: config.yaml)")
+    audit.set_defaults(func=_lid_audit)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -151,6 +151,8 @@ def check_references(config: dict) -> None:
                 errors.append(f"metrics.{name}: kind {metric['kind']!r} needs 'judge'")
             else:
                 _need(errors, f"metrics.{name}.judge", metric["judge"], config.get("judges", {}), "judges")
+        elif metric["kind"] == "lid":
+            errors.extend(_lid_metric_errors(config, name, metric))
     for name, judge in config.get("judges", {}).items():
         if judge["backend"] == "local":
             _need(errors, f"judges.{name}.model", judge.get("model"), config["models"], "models")
@@ -191,6 +193,34 @@ def check_references(config: dict) -> None:
 
     if errors:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(dict.fromkeys(errors)))
+
+
+def _lid_metric_errors(config: dict, name: str, metric: dict) -> list[str]:
+    """A lid metric names known languages, and every language it scores has a label for its model."""
+    errors: list[str] = []
+    where, langs, model, cands = f"metrics.{name}", config["languages"], metric["lid_model"], metric["candidates"]
+    if isinstance(cands, list):
+        for i, code in enumerate(cands):
+            _need(errors, f"{where}.candidates[{i}]", code, langs, "languages")
+    for code in metric["equivalents"]:
+        _need(errors, f"{where}.equivalents.{code}", code, langs, "languages")
+    for sname, study in config["studies"].items():
+        testset = config["testsets"].get(study["testset"])
+        if name not in study["metrics"] or testset is None:
+            continue
+        scored = {lang for block in study["runs"] for lang in block["languages"]}
+        named = set(cands) if isinstance(cands, list) else set(testset["languages"]) if cands == "study" else set()
+        for lang in sorted((scored | named) & set(langs)):
+            if model not in langs[lang]:
+                errors.append(f"languages.{lang}: no {model} label, but metric {name!r} (lid_model {model}) "
+                              f"must name {lang!r} in studies.{sname}")
+        if isinstance(cands, list):
+            for lang in sorted(scored - set(cands)):
+                errors.append(f"{where}.candidates: {lang!r} is scored in studies.{sname} but is not a candidate")
+        if cands == "study" and len(set(testset["languages"])) < 2:
+            errors.append(f"{where}.candidates: 'study' means the languages of testsets.{study['testset']}, "
+                          "which has fewer than two (every prediction would match)")
+    return errors
 
 
 def _trainset_langs(ts: dict) -> list[tuple[str, str]]:

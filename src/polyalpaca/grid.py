@@ -30,6 +30,7 @@ OUTPUTS = {
     "train_run": "results/models/{model}/{trainset}/{tuning}",
     "generate_responses": "results/generations/{model}/{trainset}/{tuning}/{testset}/{lang}.jsonl",
     "score": "results/scores/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.jsonl",
+    "lid_ceiling": "results/lid_ceiling/{metric}/{testset}/{lang}.jsonl",
     "judge_cost": "results/tables/judge_cost.csv",
     "study_table": "results/tables/{study}.csv",
     "study_provenance": "results/tables/{study}_provenance.csv",
@@ -105,6 +106,7 @@ def study_models(config: dict, study: str) -> list[str]:
 
 def study_jobs(config: dict, study: str) -> list[GridJob]:
     """Every job one study needs, in stage order."""
+    from .evaluate import lid_ceiling_jobs
     from .translate.plan import quantization  # the translate stage resolves its device
 
     spec = config["studies"][study]
@@ -137,6 +139,8 @@ def study_jobs(config: dict, study: str) -> list[GridJob]:
     for metric in spec["metrics"]:
         jobs += [_job("evaluate", "score", metric=metric, model=run.model, trainset=run.trainset, tuning=run.tuning,
                       testset=spec["testset"], lang=lang) for run in runs for lang in run.languages]
+    jobs += [_job("evaluate", "lid_ceiling", metric=metric, testset=testset, lang=lang)
+             for metric, testset, lang in lid_ceiling_jobs(config, study)]
     if any(config["metrics"][m]["kind"] in JUDGE_KINDS for m in spec["metrics"]):
         jobs.append(_job("evaluate", "judge_cost"))
     jobs += [_job("figures", rule, study=study) for rule in ("study_table", "study_provenance")]

@@ -324,6 +324,7 @@ def study_view(config: dict, study: str, figures: bool = True) -> dict:
         "judges": {j: drawn_view(config, "judges", j) for j in sorted(judges)},
         "studies": {study: drawn_view(config, "studies", study)},
         "figures": drawing,
+        "evaluate": {"lid_ceiling_floor": config["evaluate"]["lid_ceiling_floor"]},
     }
 
 

