@@ -23,14 +23,15 @@ def profile():
 
 def rule_stages() -> dict[str, str]:
     """rule name (or the prefix of rules named in a loop, ``name: f"figure_{...}"``) -> its stage, the
-    rules/<stage>.smk defining it."""
+    rules/<stage>.smk defining it (the evaluate stage's rules are in metrics.smk and judge.smk)."""
     stages = {}
     for smk in sorted((REPO / "rules").glob("*.smk")):
         text = smk.read_text(encoding="utf-8")
+        stage = "evaluate" if smk.stem in ("metrics", "judge") else smk.stem
         for name in re.findall(r"^rule (\w+):", text, flags=re.M):
-            stages[name] = smk.stem
+            stages[name] = stage
         for prefix in re.findall(r"\bname:\s*f[\"'](\w+)\{", text):
-            stages[prefix + "*"] = smk.stem
+            stages[prefix + "*"] = stage
     return stages
 
 

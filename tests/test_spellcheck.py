@@ -149,8 +149,9 @@ def test_surface_metric_targets_and_params_on_the_paper_grid():
     assert not any(t.startswith("results/scores/spell/") and "/oasst_test/" in t for t in targets)
     assert evaluate.spell_languages(config, "fr") == {"fr": {"hunspell": "fr_FR"}}
     assert evaluate.spell_languages(config, "zh") == {"zh": {}}
-    assert evaluate.spell_settings(config) == {"hunspell_dir": "/usr/share/hunspell", "missing_dictionary": "fail"}
+    # the dictionary folder and the OpenLID path are operational: read by the job, not params
+    assert evaluate.spell_settings(config) == {"missing_dictionary": "fail"}
     assert evaluate.lid_params(config, "lid", "oasst_test") == {
-        "model": "lid176", "openlid_path": None, "candidates": config["testsets"]["oasst_test"]["languages"],
+        "model": "lid176", "candidates": config["testsets"]["oasst_test"]["languages"],
         "equivalents": {"no": ["nb", "nn", "nno_Latn"]}, "min_prob": None, "uncertain": "match"}
     assert evaluate.lid_languages(config, "lid")["no"] == {"lid176": "no"}
