@@ -3,7 +3,9 @@ import re
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(workflow.basedir) / "src"))  # use the checkout's library even if not installed
+sys.path.insert(
+    0, str(Path(workflow.basedir) / "src")
+)  # use the checkout's library even if not installed
 
 from polyalpaca.config import (
     all_runs,
@@ -20,7 +22,9 @@ from polyalpaca.provenance import script_code_version
 try:
     validate_config(config)
 except ConfigError as err:
-    raise WorkflowError(f"{workflow.configfiles[-1] if workflow.configfiles else 'config'}: {err}")
+    raise WorkflowError(
+        f"{workflow.configfiles[-1] if workflow.configfiles else 'config'}: {err}"
+    )
 
 
 def _alternatives(names):
@@ -42,13 +46,19 @@ wildcard_constraints:
 
 RUNS = all_runs(config)
 # Sources built by the data stage from a hub/URL/file, and those derived from other sources (recipes stage).
-DERIVED_SOURCES = sorted(name for name, spec in config["sources"].items() if "derive" in spec)
-FETCHED_SOURCES = sorted(name for name in config["sources"] if name not in DERIVED_SOURCES)
+DERIVED_SOURCES = sorted(
+    name for name, spec in config["sources"].items() if "derive" in spec
+)
+FETCHED_SOURCES = sorted(
+    name for name in config["sources"] if name not in DERIVED_SOURCES
+)
 
 
 def code_of(script):
     """The hash of the library code a script imports; a param, so a change there reruns its jobs."""
-    return script_code_version(Path(workflow.basedir) / "workflow" / "scripts" / f"{script}.py")
+    return script_code_version(
+        Path(workflow.basedir) / "workflow" / "scripts" / f"{script}.py"
+    )
 
 
 def get_final_output():

@@ -11,16 +11,16 @@ rule fetch_source:
     output:
         records="resources/sources/{source}.jsonl",
         report="resources/sources/{source}.report.json",
+    log:
+        "logs/data/fetch_source/{source}.log",
     wildcard_constraints:
         source=_alternatives(FETCHED_SOURCES),
+    conda:
+        "../envs/data.yaml"
     params:
         spec=lambda wc: result_view(config, "sources", wc.source),
         on_bad_line=config["on_bad_line"],
         code=code_of("fetch_source"),
-    log:
-        "logs/data/fetch_source/{source}.log",
-    conda:
-        "../envs/data.yaml"
     script:
         "../workflow/scripts/fetch_source.py"
 
@@ -30,15 +30,15 @@ rule fetch_model:
         texts=get_tiny_texts,
     output:
         directory("resources/models/{model}"),
-    params:
-        spec=lambda wc: result_view(config, "models", wc.model),
-        code=code_of("fetch_model"),
     log:
         "logs/data/fetch_model/{model}.log",
+    conda:
+        "../envs/data.yaml"
     threads: 1
     resources:
         mem_mb=4000,
-    conda:
-        "../envs/data.yaml"
+    params:
+        spec=lambda wc: result_view(config, "models", wc.model),
+        code=code_of("fetch_model"),
     script:
         "../workflow/scripts/fetch_model.py"

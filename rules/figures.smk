@@ -11,7 +11,9 @@ from polyalpaca.evaluate import lid_ceiling_targets
 try:
     FIGURE_SPECS = figures_lib.plot_specs(config)
 except ConfigError as err:
-    raise WorkflowError(f"{workflow.configfiles[-1] if workflow.configfiles else 'config'}: {err}")
+    raise WorkflowError(
+        f"{workflow.configfiles[-1] if workflow.configfiles else 'config'}: {err}"
+    )
 
 FIGURES_REPORT_DIR = Path(workflow.current_basedir) / ".." / "workflow" / "report"
 
@@ -26,7 +28,9 @@ localrules:
 
 rule study_table:
     input:
-        scores=lambda wc: [inp.path for inp in figures_lib.score_inputs(config, wc.study)],
+        scores=lambda wc: [
+            inp.path for inp in figures_lib.score_inputs(config, wc.study)
+        ],
         # the LID metric on the test prompts themselves (rule lid_ceiling): the lid_ceiling column
         lid_ceilings=lambda wc: lid_ceiling_targets(config, wc.study),
     output:
@@ -38,14 +42,14 @@ rule study_table:
             subcategory="Tables",
             labels={"name": "{study} scores", "format": "table"},
         ),
-    params:
-        study=lambda wc: wc.study,
-        view=lambda wc: figures_lib.study_view(config, wc.study, figures=False),
-        code=code_of("make_table"),
     log:
         "logs/figures/table/{study}.log",
     conda:
         "../envs/figures.yaml"
+    params:
+        study=lambda wc: wc.study,
+        view=lambda wc: figures_lib.study_view(config, wc.study, figures=False),
+        code=code_of("make_table"),
     script:
         "../workflow/scripts/make_table.py"
 
@@ -60,14 +64,14 @@ rule study_provenance:
             subcategory="Provenance",
             labels={"name": "{study} provenance", "format": "table"},
         ),
-    params:
-        study=lambda wc: wc.study,
-        view=lambda wc: figures_lib.study_view(config, wc.study, figures=False),
-        code=code_of("make_table"),
     log:
         "logs/figures/provenance/{study}.log",
     conda:
         "../envs/figures.yaml"
+    params:
+        study=lambda wc: wc.study,
+        view=lambda wc: figures_lib.study_view(config, wc.study, figures=False),
+        code=code_of("make_table"),
     script:
         "../workflow/scripts/make_table.py"
 
@@ -75,7 +79,9 @@ rule study_provenance:
 # One rule per figure (figure_<name>), so each has its own inputs and caption: the caption is
 # workflow/report/<name>.rst when it exists, otherwise the caption of the figure's kind.
 for _fig, _spec in FIGURE_SPECS.items():
-    _caption_stem = _fig if (FIGURES_REPORT_DIR / f"{_fig}.rst").is_file() else f"kind_{_spec.kind}"
+    _caption_stem = (
+        _fig if (FIGURES_REPORT_DIR / f"{_fig}.rst").is_file() else f"kind_{_spec.kind}"
+    )
     _caption = f"../workflow/report/{_caption_stem}.rst"
     _rule_name = re.sub(r"\W", "_", _fig)
     _paths = figures_lib.figure_paths(_fig)
@@ -85,7 +91,11 @@ for _fig, _spec in FIGURE_SPECS.items():
             f"figure_{_rule_name}"
         input:
             scores=[inp.path for inp in figures_lib.figure_inputs(config, _spec)],
-            tokens=[figures_lib.tokens_table_path()] if _spec.kind == "token_counts" else [],
+            tokens=(
+                [figures_lib.tokens_table_path()]
+                if _spec.kind == "token_counts"
+                else []
+            ),
         output:
             pdf=report(
                 _paths["pdf"],
@@ -108,15 +118,15 @@ for _fig, _spec in FIGURE_SPECS.items():
                 subcategory="Figure data",
                 labels={"name": _fig, "format": "CSV"},
             ),
-        params:
-            figure=_fig,
-            view=figures_lib.study_view(config, _spec.study),
-            code=code_of("plot_figure"),
         log:
             f"logs/figures/{_fig}.log",
         localrule: True
         conda:
             "../envs/figures.yaml"
+        params:
+            figure=_fig,
+            view=figures_lib.study_view(config, _spec.study),
+            code=code_of("plot_figure"),
         script:
             "../workflow/scripts/plot_figure.py"
 

@@ -9,28 +9,26 @@ localrules:
     only_generate,
 
 
-
-
 rule generate_responses:
     input:
         unpack(lambda wc: generate_inputs.generation_inputs(config, wc)),
     output:
         generations=generate_inputs.GENERATIONS,
+    log:
+        "logs/generate/{model}/{trainset}/{tuning}/{testset}/{lang}.log",
+    benchmark:
+        "results/benchmarks/generate/{model}/{trainset}/{tuning}/{testset}/{lang}.tsv"
+    conda:
+        "../envs/generate.yaml"
+    threads: config["generate"]["threads"]
+    resources:
+        **rule_resources(config, "generate"),
     params:
         run=lambda wc: generate_inputs.run_params(config, wc),
         decoding=lambda wc: generate_inputs.decoding_params(config, wc),
         settings=result_view(config, "generate"),
         on_bad_line=config["on_bad_line"],
         code=code_of("generate_responses"),
-    log:
-        "logs/generate/{model}/{trainset}/{tuning}/{testset}/{lang}.log",
-    benchmark:
-        "results/benchmarks/generate/{model}/{trainset}/{tuning}/{testset}/{lang}.tsv"
-    threads: config["generate"]["threads"]
-    resources:
-        **rule_resources(config, "generate"),
-    conda:
-        "../envs/generate.yaml"
     script:
         "../workflow/scripts/generate_responses.py"
 

@@ -27,22 +27,22 @@ rule judge:
         unpack(lambda wc: judge_inputs(config, **wildcards_dict(wc))),
     output:
         "results/scores/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.jsonl",
+    log:
+        "logs/evaluate/judge/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.log",
+    benchmark:
+        "results/benchmarks/evaluate/judge/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.tsv"
     wildcard_constraints:
         metric=_alternatives(judge_metric_names(config)),
+    conda:
+        "../envs/evaluate.yaml"
+    threads: lambda wc: judge_threads(config, wc.metric)
+    resources:
+        **judge_resources(config),
     params:
         job=lambda wc: asdict(judge_job(config, **wildcards_dict(wc))),
         # only what changes the answers (x-effect): concurrency, limits, prices and budget are read at run time
         answers=lambda wc: judge_result_params(config, wc.metric),
         code=code_of("judge_score"),
-    log:
-        "logs/evaluate/judge/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.log",
-    benchmark:
-        "results/benchmarks/evaluate/judge/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.tsv"
-    threads: lambda wc: judge_threads(config, wc.metric)
-    resources:
-        **judge_resources(config),
-    conda:
-        "../envs/evaluate.yaml"
     script:
         "../workflow/scripts/judge_score.py"
 
@@ -52,18 +52,20 @@ rule judge_cost:
         judge_score_targets(config),
     output:
         "results/tables/judge_cost.csv",
-    params:
-        prices=judge_prices(config),
-        code=code_of("judge_cost"),
     log:
         "logs/evaluate/judge_cost.log",
     conda:
         "../envs/evaluate.yaml"
+    params:
+        prices=judge_prices(config),
+        code=code_of("judge_cost"),
     script:
         "../workflow/scripts/judge_cost.py"
 
 
-FINAL_TARGETS.append(lambda: ["results/tables/judge_cost.csv"] if judge_score_targets(config) else [])
+FINAL_TARGETS.append(
+    lambda: ["results/tables/judge_cost.csv"] if judge_score_targets(config) else []
+)
 
 
 rule only_judge:

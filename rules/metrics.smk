@@ -14,20 +14,20 @@ rule score_lid:
         generations=GENERATIONS,
     output:
         scores=surface_metrics.SCORES,
+    log:
+        "logs/evaluate/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.log",
     wildcard_constraints:
         metric=_alternatives(surface_metrics.metric_names(config, "lid")),
+    conda:
+        "../envs/evaluate.yaml"
+    threads: 1
+    resources:
+        **rule_resources(config, "evaluate"),
     params:
         lid=lambda wc: surface_metrics.lid_params(config, wc.metric, wc.testset),
         languages=lambda wc: surface_metrics.lid_languages(config, wc.metric),
         on_bad_line=config["on_bad_line"],
         code=code_of("score_lid"),
-    log:
-        "logs/evaluate/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.log",
-    threads: 1
-    resources:
-        **rule_resources(config, "evaluate"),
-    conda:
-        "../envs/evaluate.yaml"
     script:
         "../workflow/scripts/score_lid.py"
 
@@ -39,20 +39,20 @@ rule lid_ceiling:
         prompts="results/testsets/{testset}/{lang}.jsonl",
     output:
         scores=surface_metrics.lid_ceiling_path("{metric}", "{testset}", "{lang}"),
+    log:
+        "logs/evaluate/lid_ceiling/{metric}/{testset}/{lang}.log",
     wildcard_constraints:
         metric=_alternatives(surface_metrics.metric_names(config, "lid")),
+    conda:
+        "../envs/evaluate.yaml"
+    threads: 1
+    resources:
+        **rule_resources(config, "evaluate"),
     params:
         lid=lambda wc: surface_metrics.lid_params(config, wc.metric, wc.testset),
         languages=lambda wc: surface_metrics.lid_languages(config, wc.metric),
         on_bad_line=config["on_bad_line"],
         code=code_of("score_lid"),
-    log:
-        "logs/evaluate/lid_ceiling/{metric}/{testset}/{lang}.log",
-    threads: 1
-    resources:
-        **rule_resources(config, "evaluate"),
-    conda:
-        "../envs/evaluate.yaml"
     script:
         "../workflow/scripts/score_lid.py"
 
@@ -62,22 +62,22 @@ rule score_spellcheck:
         generations=GENERATIONS,
     output:
         scores=surface_metrics.SCORES,
+    log:
+        "logs/evaluate/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.log",
+    benchmark:
+        "results/benchmarks/evaluate/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.tsv"
     wildcard_constraints:
         metric=_alternatives(surface_metrics.metric_names(config, "spellcheck")),
+    conda:
+        "../envs/evaluate.yaml"
+    threads: 1
+    resources:
+        **rule_resources(config, "evaluate"),
     params:
         settings=surface_metrics.spell_settings(config),
         languages=lambda wc: surface_metrics.spell_languages(config, wc.lang),
         on_bad_line=config["on_bad_line"],
         code=code_of("score_spellcheck"),
-    log:
-        "logs/evaluate/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.log",
-    benchmark:
-        "results/benchmarks/evaluate/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.tsv"
-    threads: 1
-    resources:
-        **rule_resources(config, "evaluate"),
-    conda:
-        "../envs/evaluate.yaml"
     script:
         "../workflow/scripts/score_spellcheck.py"
 

@@ -14,26 +14,24 @@ localrules:
     only_recipes,
 
 
-
-
 rule derive_source:
     input:
         parents=lambda wc: recipes_inputs.derive_parents(config, wc),
     output:
         records="resources/sources/{source}.jsonl",
         report="resources/sources/{source}.filter.json",
+    log:
+        "logs/recipes/derive_source/{source}.log",
     wildcard_constraints:
         source=_alternatives(DERIVED_SOURCES),
+    conda:
+        "../envs/recipes.yaml"
     params:
         spec=lambda wc: result_view(config, "sources", wc.source),
         keyword_lists=lambda wc: recipes_inputs.derive_keyword_lists(config, wc),
         settings=result_view(config, "recipes"),
         on_bad_line=config["on_bad_line"],
         code=code_of("derive_source"),
-    log:
-        "logs/recipes/derive_source/{source}.log",
-    conda:
-        "../envs/recipes.yaml"
     script:
         "../workflow/scripts/derive_source.py"
 
@@ -43,16 +41,16 @@ rule align_source:
         unpack(lambda wc: recipes_inputs.align_inputs(config, wc)),
     output:
         pool="results/recipes/{source}/aligned.json",
+    log:
+        "logs/recipes/align_source/{source}.log",
+    conda:
+        "../envs/recipes.yaml"
     params:
         languages=lambda wc: list(aligned_languages(config, wc.source)),
         users=lambda wc: aligned_languages(config, wc.source),
         policy=config["recipes"]["short_translations"],
         on_bad_line=config["on_bad_line"],
         code=code_of("align_source"),
-    log:
-        "logs/recipes/align_source/{source}.log",
-    conda:
-        "../envs/recipes.yaml"
     script:
         "../workflow/scripts/align_source.py"
 
@@ -63,16 +61,16 @@ rule build_trainset:
     output:
         train="results/trainsets/{trainset}/train.jsonl",
         val="results/trainsets/{trainset}/val.jsonl",
+    log:
+        "logs/recipes/build_trainset/{trainset}.log",
+    conda:
+        "../envs/recipes.yaml"
     params:
         trainset=lambda wc: result_view(config, "trainsets", wc.trainset),
         translated=lambda wc: recipes_inputs.translated_languages(config, wc.trainset),
         seed=config["seed"],
         on_bad_line=config["on_bad_line"],
         code=code_of("build_trainset"),
-    log:
-        "logs/recipes/build_trainset/{trainset}.log",
-    conda:
-        "../envs/recipes.yaml"
     script:
         "../workflow/scripts/build_trainset.py"
 
@@ -82,14 +80,14 @@ rule build_testset:
         unpack(lambda wc: recipes_inputs.testset_inputs(config, wc)),
     output:
         prompts="results/testsets/{testset}/{lang}.jsonl",
-    params:
-        testset=lambda wc: result_view(config, "testsets", wc.testset),
-        on_bad_line=config["on_bad_line"],
-        code=code_of("build_testset"),
     log:
         "logs/recipes/build_testset/{testset}/{lang}.log",
     conda:
         "../envs/recipes.yaml"
+    params:
+        testset=lambda wc: result_view(config, "testsets", wc.testset),
+        on_bad_line=config["on_bad_line"],
+        code=code_of("build_testset"),
     script:
         "../workflow/scripts/build_testset.py"
 
@@ -101,20 +99,20 @@ rule trainset_stats:
         models=lambda wc: recipes_inputs.stats_model_dirs(config, wc),
     output:
         stats="results/trainsets/{trainset}/stats.json",
+    log:
+        "logs/recipes/trainset_stats/{trainset}.log",
+    benchmark:
+        "results/benchmarks/recipes/trainset_stats/{trainset}.tsv"
+    conda:
+        "../envs/recipes.yaml"
+    threads: 1
+    resources:
+        mem_mb=8000,
     params:
         models=lambda wc: trainset_models(config, wc.trainset),
         languages=lambda wc: trainset_languages(config, wc.trainset),
         info=lambda wc: recipes_inputs.trainset_info(config, wc),
         code=code_of("trainset_stats"),
-    log:
-        "logs/recipes/trainset_stats/{trainset}.log",
-    benchmark:
-        "results/benchmarks/recipes/trainset_stats/{trainset}.tsv"
-    threads: 1
-    resources:
-        mem_mb=8000,
-    conda:
-        "../envs/recipes.yaml"
     script:
         "../workflow/scripts/trainset_stats.py"
 
@@ -124,12 +122,12 @@ rule tokens_table:
         stats=recipes_inputs.tokens_table_inputs(config),
     output:
         table=recipes_inputs.TOKENS_TABLE,
-    params:
-        code=code_of("tokens_table"),
     log:
         "logs/recipes/tokens_table.log",
     conda:
         "../envs/recipes.yaml"
+    params:
+        code=code_of("tokens_table"),
     script:
         "../workflow/scripts/tokens_table.py"
 

@@ -9,8 +9,6 @@ localrules:
     only_train,
 
 
-
-
 rule train_run:
     input:
         train="results/trainsets/{trainset}/train.jsonl",
@@ -18,6 +16,15 @@ rule train_run:
         base="resources/models/{model}",
     output:
         model=directory("results/models/{model}/{trainset}/{tuning}"),
+    log:
+        "logs/train/{model}/{trainset}/{tuning}.log",
+    benchmark:
+        "results/benchmarks/train/{model}/{trainset}/{tuning}.tsv"
+    conda:
+        "../envs/train.yaml"
+    threads: 4
+    resources:
+        **rule_resources(config, "train"),
     params:
         # the resolved preset (family max length, LoRA modules from families:, train.caps applied)
         tuning=lambda wc: resolve_tuning(config, wc.model, wc.tuning).to_dict(),
@@ -28,15 +35,6 @@ rule train_run:
         seed=config["seed"],
         on_bad_line=config["on_bad_line"],
         code=code_of("train_run"),
-    log:
-        "logs/train/{model}/{trainset}/{tuning}.log",
-    benchmark:
-        "results/benchmarks/train/{model}/{trainset}/{tuning}.tsv"
-    threads: 4
-    resources:
-        **rule_resources(config, "train"),
-    conda:
-        "../envs/train.yaml"
     script:
         "../workflow/scripts/train_run.py"
 

@@ -14,18 +14,28 @@ localrules:
 
 TRANSLATORS = config["translators"]
 
+
 rule fetch_nllb:
     input:
-        texts=lambda wc: [
-            f"resources/sources/{s}.jsonl"
-            for s in translate_plan.tiny_sources(config, wc.translator)
-        ]
-        if "tiny" in TRANSLATORS[wc.translator]
-        else [],
+        texts=lambda wc: (
+            [
+                f"resources/sources/{s}.jsonl"
+                for s in translate_plan.tiny_sources(config, wc.translator)
+            ]
+            if "tiny" in TRANSLATORS[wc.translator]
+            else []
+        ),
     output:
         directory("resources/nllb/{translator}"),
+    log:
+        "logs/translate/fetch_nllb/{translator}.log",
     wildcard_constraints:
         translator=_alternatives(n for n, t in TRANSLATORS.items() if "path" not in t),
+    conda:
+        "../envs/translate.yaml"
+    threads: 1
+    resources:
+        mem_mb=8000,
     params:
         spec=lambda wc: result_view(config, "translators", wc.translator),
         nllb_codes=lambda wc: (
@@ -34,13 +44,6 @@ rule fetch_nllb:
             else []
         ),
         code=code_of("translate_fetch_nllb"),
-    log:
-        "logs/translate/fetch_nllb/{translator}.log",
-    threads: 1
-    resources:
-        mem_mb=8000,
-    conda:
-        "../envs/translate.yaml"
     script:
         "../workflow/scripts/translate_fetch_nllb.py"
 
@@ -50,20 +53,20 @@ rule convert_nllb:
         snapshot=lambda wc: translate_plan.snapshot_dir(config, wc.translator),
     output:
         directory("resources/nllb/{translator}-ct2-{quant}"),
-    wildcard_constraints:
-        translator=_alternatives(TRANSLATORS),
-        quant=_alternatives(QUANTIZATIONS),
-    params:
-        code=code_of("translate_convert_nllb"),
     log:
         "logs/translate/convert_nllb/{translator}-{quant}.log",
     benchmark:
         "results/benchmarks/translate/convert_nllb/{translator}-{quant}.tsv"
+    wildcard_constraints:
+        translator=_alternatives(TRANSLATORS),
+        quant=_alternatives(QUANTIZATIONS),
+    conda:
+        "../envs/translate.yaml"
     threads: 1
     resources:
         mem_mb=32000,
-    conda:
-        "../envs/translate.yaml"
+    params:
+        code=code_of("translate_convert_nllb"),
     script:
         "../workflow/scripts/translate_convert_nllb.py"
 
@@ -76,23 +79,23 @@ rule translate_shard:
         ),
     output:
         "results/translate/{source}/{lang}/{shard}.jsonl",
+    log:
+        "logs/translate/translate_shard/{source}/{lang}/{shard}.log",
+    benchmark:
+        "results/benchmarks/translate/translate_shard/{source}/{lang}/{shard}.tsv"
     wildcard_constraints:
         shard="0|[1-9][0-9]*",
+    conda:
+        "../envs/translate.yaml"
+    threads: config["translate"]["threads"]
+    resources:
+        **rule_resources(config, "translate"),
     params:
         job=lambda wc: translate_plan.job_params(config, wc.source, wc.lang),
         shard=lambda wc: int(wc.shard),
         settings=translate_plan.translate_settings(config),
         progress=lambda wc: translate_plan.progress_path(wc.source, wc.lang, wc.shard),
         code=code_of("translate_shard"),
-    log:
-        "logs/translate/translate_shard/{source}/{lang}/{shard}.log",
-    benchmark:
-        "results/benchmarks/translate/translate_shard/{source}/{lang}/{shard}.tsv"
-    threads: config["translate"]["threads"]
-    resources:
-        **rule_resources(config, "translate"),
-    conda:
-        "../envs/translate.yaml"
     script:
         "../workflow/scripts/translate_shard.py"
 
@@ -107,15 +110,15 @@ rule merge_translations:
     output:
         records="results/translate/{source}/{lang}.jsonl",
         report="results/translate/{source}/{lang}.report.json",
+    log:
+        "logs/translate/merge_translations/{source}/{lang}.log",
+    conda:
+        "../envs/translate.yaml"
     params:
         fields=lambda wc: translate_plan.translation(config, wc.source)["fields"],
         filters=translate_plan.filter_settings(config),
         on_bad_line=config["on_bad_line"],
         code=code_of("translate_merge"),
-    log:
-        "logs/translate/merge_translations/{source}/{lang}.log",
-    conda:
-        "../envs/translate.yaml"
     script:
         "../workflow/scripts/translate_merge.py"
 
