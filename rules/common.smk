@@ -54,11 +54,13 @@ FETCHED_SOURCES = sorted(
 )
 
 
+# beside rules/ (a test's own Snakefile elsewhere includes these rule files)
+SCRIPTS_DIR = Path(workflow.current_basedir).parent / "workflow" / "scripts"
+
+
 def code_of(script):
     """The hash of the library code a script imports; a param, so a change there reruns its jobs."""
-    return script_code_version(
-        Path(workflow.basedir) / "workflow" / "scripts" / f"{script}.py"
-    )
+    return script_code_version(SCRIPTS_DIR / f"{script}.py")
 
 
 def get_final_output():

@@ -126,6 +126,9 @@ for _fig, _spec in FIGURE_SPECS.items():
         params:
             figure=_fig,
             view=figures_lib.study_view(config, _spec.study),
+            # for the caption (workflow/report/*.rst): the resolved spec and how many runs it draws
+            spec=figures_lib.spec_params(_spec),
+            runs=len(figures_lib.figure_runs(config, _spec)),
             code=code_of("plot_figure"),
         script:
             "../workflow/scripts/plot_figure.py"

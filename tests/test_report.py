@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from polyalpaca.config import load_config
+from polyalpaca.evaluate import lid_ceiling_jobs, lid_ceiling_path
 from polyalpaca.figures import score_inputs
 from polyalpaca.io import write_jsonl
 
@@ -39,6 +40,10 @@ def workflow_dir(tmp_path_factory):
     config = load_config(CONFIG)
     for inp in score_inputs(config, "chen", root=workdir / "results"):
         write_jsonl(inp.path, records(inp))
+    for metric, testset, lang in lid_ceiling_jobs(config, "chen"):  # every test prompt identified
+        write_jsonl(lid_ceiling_path(metric, testset, lang, str(workdir / "results")),
+                    [{"id": f"q{i}", "lang": lang, "metric": metric, "value": 1.0, "label": lang, "pred_lang": lang}
+                     for i in range(10)])
     proc = _snakemake(workdir, "--cores", "2", *TARGETS)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return workdir
