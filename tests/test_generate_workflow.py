@@ -37,7 +37,7 @@ def workdir(tmp_path):
     write_jsonl(tmp_path / "results/testsets/alpacafarm_eval/fr.jsonl",
                 [{"id": f"af-{i}", "prompt": p, "lang": "fr", "testset": "alpacafarm_eval"} for i, p in enumerate(PROMPTS)])
     (tmp_path / "Snakefile").write_text("\n".join(
-        f'include: "{REPO}/rules/{name}.smk"' for name in ("common", "generate", "evaluate")) + "\n")
+        f'include: "{REPO}/rules/{name}.smk"' for name in ("common", "generate", "metrics")) + "\n")
     return tmp_path
 
 

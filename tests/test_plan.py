@@ -10,6 +10,7 @@ import pytest
 
 from polyalpaca.cli import main
 from polyalpaca.config import load_config, study_runs
+from polyalpaca.evaluate import lid_ceiling_jobs
 from polyalpaca.plan import format_plan, plan, study_jobs, train_gpu_hours, train_tokens
 
 from .conftest import REPO
@@ -52,7 +53,9 @@ def test_counts_per_study(grid):
     # chen2024: lid + judge-single (gpt-3.5) on 50 prompts per (run, language)
     chen = _row(rows, "chen2024", "evaluate")
     gens = _row(rows, "chen2024", "generate").jobs
-    assert chen.jobs == 2 * gens + 1 and chen.requests == 50 * gens  # + the judge cost table
+    ceilings = len(lid_ceiling_jobs(grid, "chen2024"))  # LID of the human test prompts, per language
+    assert ceilings > 0
+    assert chen.jobs == 2 * gens + ceilings + 1 and chen.requests == 50 * gens  # + the judge cost table
     assert chen.cost_usd == pytest.approx(50 * gens * (900 * 0.0015 + 120 * 0.002) / 1000)
     # bactrianx: pairwise, both orders, the reference run (5 languages) not judged against itself
     assert _row(rows, "bactrianx", "evaluate").requests == (25 - 5) * 80 * 2
@@ -61,7 +64,7 @@ def test_counts_per_study(grid):
     # translation: shards + 1 merge per (source, language), a download and a conversion per translator
     assert _row(rows, "zeroshot", "translate").jobs == 3 * (16 + 1) + 3 * (2 + 1) + 2
     # the pairwise reference has its judge job (it records why it is not compared), without requests
-    assert _row(rows, "bactrianx", "evaluate").jobs == 2 * 25 + 1
+    assert _row(rows, "bactrianx", "evaluate").jobs == 2 * 25 + len(lid_ceiling_jobs(grid, "bactrianx")) + 1
 
 
 def test_total_counts_shared_jobs_once(grid):
