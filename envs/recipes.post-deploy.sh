@@ -1,13 +1,1 @@
-#!/usr/bin/env bash
-# Install the polyalpaca library (no dependencies: the environment file pins them) into this
-# conda environment, editable, so a library change reaches the jobs (provenance params then mark
-# the stage stale). Runs with the Snakemake working directory as cwd; set POLYALPACA_SRC to the
-# repository root when running with --directory elsewhere.
-set -euo pipefail
-src="${POLYALPACA_SRC:-$PWD}"
-if ! grep -q '^name = "polyalpaca"' "$src/pyproject.toml" 2>/dev/null; then
-  echo "post-deploy: $src is not the polyalpaca repository (no pyproject.toml naming polyalpaca);" \
-       "set POLYALPACA_SRC to the repository root" >&2
-  exit 1
-fi
-python -m pip install --no-deps -e "$src"
+post-deploy.sh
