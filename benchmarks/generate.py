@@ -23,7 +23,7 @@ import torch
 
 from polyalpaca.generate.hf_backend import generate_texts
 from polyalpaca.generate.loading import load_for_generation
-from polyalpaca.generate.params import DecodingParams
+from polyalpaca.generate.settings import DecodingParams
 from polyalpaca.templates import render_prompt, stop_strings
 from polyalpaca.tiny import build_causal_model
 

@@ -4,7 +4,7 @@ Entry point: :func:`generate_responses` (one run × test set × language). Typed
 :class:`DecodingParams` (``decodings.<name>``), :class:`GenerateSettings` (``generate:``), :class:`RunId`.
 """
 
-from .params import (
+from .settings import (
     DecodingParams,
     GenerateSettings,
     RunId,

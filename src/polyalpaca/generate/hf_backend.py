@@ -21,7 +21,7 @@ from transformers import (
     StoppingCriteriaList,
 )
 
-from .params import DecodingParams
+from .settings import DecodingParams
 from .stops import contains_new_stop, cut_at_stop, stop_tail_tokens
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from ..grid import outputs
-from .params import DecodingParams, RunId, decoding_for
+from .settings import DecodingParams, RunId, decoding_for
 
 GENERATIONS = "results/generations/{model}/{trainset}/{tuning}/{testset}/{lang}.jsonl"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from ..errors import DataError
 from ..io import read_jsonl, write_jsonl
 from ..templates import render_prompt
-from .params import DecodingParams, GenerateSettings, RunId
+from .settings import DecodingParams, GenerateSettings, RunId
 
 log = logging.getLogger(__name__)
 

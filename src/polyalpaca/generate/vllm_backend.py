@@ -13,7 +13,7 @@ from typing import Sequence
 
 from ..errors import ConfigError
 from .loading import run_method
-from .params import DecodingParams
+from .settings import DecodingParams
 from .stops import cut_at_stop
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ keyword filter, :mod:`.testset` for test prompts and :mod:`.stats` for token cou
 from .align import align_source
 from .build import Budget, budget_from_size, budget_from_trainset, build_trainset, split_ids
 from .derive import KeywordFilter, derive_source, keyword_pattern
-from .params import (
+from .settings import (
     DeriveSpec,
     RecipeSettings,
     TestsetSpec,

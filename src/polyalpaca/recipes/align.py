@@ -23,7 +23,7 @@ from typing import Mapping, Sequence
 
 from ..errors import DataError
 from ..io import write_json
-from .params import ENGLISH, SHORT_TRANSLATION_POLICIES
+from .settings import ENGLISH, SHORT_TRANSLATION_POLICIES
 from .records import load_english, load_translation
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from typing import Mapping
 from ..errors import DataError
 from ..io import iter_jsonl, write_jsonl
 from .align import read_pool
-from .params import ENGLISH, TrainsetSpec
+from .settings import ENGLISH, TrainsetSpec
 from .records import load_english, load_translation, rank, seeded_order, trainset_record
 
 log = logging.getLogger(__name__)

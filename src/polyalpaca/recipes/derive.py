@@ -23,7 +23,7 @@ from typing import Iterable, Mapping
 
 from ..errors import DataError
 from ..io import iter_jsonl, write_json, write_jsonl
-from .params import DeriveSpec
+from .settings import DeriveSpec
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from typing import Mapping
 
 from ..config import trainset_languages, used_trainsets
 from ..errors import ConfigError
-from .params import ENGLISH, aligned_languages, trainset_models
+from .settings import ENGLISH, aligned_languages, trainset_models
 
 
 def source_path(source: str) -> str:

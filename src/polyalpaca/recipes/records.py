@@ -14,7 +14,7 @@ from typing import Iterable
 
 from ..errors import DataError
 from ..io import iter_jsonl
-from .params import ENGLISH
+from .settings import ENGLISH
 
 TEXT_FIELDS = ("instruction", "input", "output")
 

@@ -16,7 +16,7 @@ from typing import Iterator
 
 from ..errors import DataError
 from ..io import iter_jsonl, write_jsonl
-from .params import TestsetSpec
+from .settings import TestsetSpec
 
 log = logging.getLogger(__name__)
 

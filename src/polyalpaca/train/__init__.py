@@ -5,7 +5,7 @@ adapter or full weights, the tokenizer and ``train_log.json``), resuming from th
 checkpoint; ``resolve_tuning(config, model, tuning)`` resolves a preset for a model.
 """
 
-from .params import Caps, LoraParams, TrainJob, TrainSettings, TuningParams, resolve_tuning
+from .settings import Caps, LoraParams, TrainJob, TrainSettings, TuningParams, resolve_tuning
 from .run import run_training
 
 __all__ = ["Caps", "LoraParams", "TrainJob", "TrainSettings", "TuningParams", "resolve_tuning", "run_training"]

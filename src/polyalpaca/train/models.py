@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from .data import EncodedDataset, PadCollator
-from .params import TrainJob
+from .settings import TrainJob
 
 log = logging.getLogger(__name__)
 

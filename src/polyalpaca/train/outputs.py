@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..io import write_json
 from .models import PROBE_FILE, load_base_model, model_dtype, probe_logits
-from .params import TrainJob
+from .settings import TrainJob
 
 log = logging.getLogger(__name__)
 

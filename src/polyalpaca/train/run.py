@@ -20,7 +20,7 @@ from typing import Any, Sequence
 from ..errors import ConfigError, DataError, PolyalpacaError
 from ..io import write_json
 from .launch import launch_command
-from .params import TrainJob
+from .settings import TrainJob
 from .models import PROBE_FILE
 from .trainer import train_worker
 from .verify import read_train_log, verify_saved_run

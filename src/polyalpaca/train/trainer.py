@@ -21,7 +21,7 @@ from .data import EncodeStats, LengthGroupedBatchSampler, PadCollator, encode_re
 from .launch import uses_deepspeed, write_deepspeed_config
 from .models import PROBE_FILE, apply_lora, load_base_model, load_tokenizer, model_dtype, probe_batch, probe_logits
 from .outputs import finished, history, publish_from_checkpoint, write_train_log
-from .params import TrainJob
+from .settings import TrainJob
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import logging
 import os
 import sys
 
-from .params import TrainJob
+from .settings import TrainJob
 from .trainer import train_worker
 
 
