@@ -49,9 +49,9 @@ rule study_table:
     params:
         study=lambda wc: wc.study,
         view=lambda wc: figures_lib.study_view(config, wc.study, figures=False),
-        code=code_of("make_table"),
+        code=code_of("study_table"),
     script:
-        "../workflow/scripts/make_table.py"
+        "../workflow/scripts/study_table.py"
 
 
 rule study_provenance:
@@ -71,9 +71,9 @@ rule study_provenance:
     params:
         study=lambda wc: wc.study,
         view=lambda wc: figures_lib.study_view(config, wc.study, figures=False),
-        code=code_of("make_table"),
+        code=code_of("study_provenance"),
     script:
-        "../workflow/scripts/make_table.py"
+        "../workflow/scripts/study_provenance.py"
 
 
 # One rule per figure (figure_<name>), so each has its own inputs and caption: the caption is
@@ -129,9 +129,9 @@ for _fig, _spec in FIGURE_SPECS.items():
             # for the caption (workflow/report/*.rst): the resolved spec and how many runs it draws
             spec=figures_lib.spec_params(_spec),
             runs=len(figures_lib.figure_runs(config, _spec)),
-            code=code_of("plot_figure"),
+            code=code_of("figure"),
         script:
-            "../workflow/scripts/plot_figure.py"
+            "../workflow/scripts/figure.py"
 
 
 rule only_figures:

@@ -42,9 +42,9 @@ rule judge:
         job=lambda wc: asdict(judge_job(config, **wildcards_dict(wc))),
         # only what changes the answers (x-effect): concurrency, limits, prices and budget are read at run time
         answers=lambda wc: judge_result_params(config, wc.metric),
-        code=code_of("judge_score"),
+        code=code_of("judge"),
     script:
-        "../workflow/scripts/judge_score.py"
+        "../workflow/scripts/judge.py"
 
 
 rule judge_cost:

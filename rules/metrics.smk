@@ -52,9 +52,9 @@ rule lid_ceiling:
         lid=lambda wc: surface_metrics.lid_params(config, wc.metric, wc.testset),
         languages=lambda wc: surface_metrics.lid_languages(config, wc.metric),
         on_bad_line=config["on_bad_line"],
-        code=code_of("score_lid"),
+        code=code_of("lid_ceiling"),
     script:
-        "../workflow/scripts/score_lid.py"
+        "../workflow/scripts/lid_ceiling.py"
 
 
 rule score_spellcheck:

@@ -43,9 +43,9 @@ rule fetch_nllb:
             if "tiny" in TRANSLATORS[wc.translator]
             else []
         ),
-        code=code_of("translate_fetch_nllb"),
+        code=code_of("fetch_nllb"),
     script:
-        "../workflow/scripts/translate_fetch_nllb.py"
+        "../workflow/scripts/fetch_nllb.py"
 
 
 rule convert_nllb:
@@ -66,9 +66,9 @@ rule convert_nllb:
     resources:
         mem_mb=32000,
     params:
-        code=code_of("translate_convert_nllb"),
+        code=code_of("convert_nllb"),
     script:
-        "../workflow/scripts/translate_convert_nllb.py"
+        "../workflow/scripts/convert_nllb.py"
 
 
 rule translate_shard:
@@ -118,9 +118,9 @@ rule merge_translations:
         fields=lambda wc: translate_plan.translation(config, wc.source)["fields"],
         filters=translate_plan.filter_settings(config),
         on_bad_line=config["on_bad_line"],
-        code=code_of("translate_merge"),
+        code=code_of("merge_translations"),
     script:
-        "../workflow/scripts/translate_merge.py"
+        "../workflow/scripts/merge_translations.py"
 
 
 rule only_translate:

@@ -36,7 +36,17 @@ def _module_name(path: Path) -> str:
     return ".".join((PACKAGE, *parts))
 
 
-def _imports(path: Path) -> set[str]:
+def _stamp(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
+def _imports(path: Path) -> frozenset[str]:
+    return _parsed_imports(path, _stamp(path))
+
+
+@lru_cache(maxsize=None)  # every rule's closure reads the same modules: parse each (version) once
+def _parsed_imports(path: Path, stamp: tuple[int, int]) -> frozenset[str]:
     """Modules named by the import statements of ``path`` (relative ones resolved; ``from m import x``
     also yields ``m.x``, in case ``x`` is a submodule)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
@@ -56,10 +66,18 @@ def _imports(path: Path) -> set[str]:
             found.add(module)
             found.update(f"{module}.{alias.name}" for alias in node.names)
     # importing a.b.c runs a/__init__ and a/b/__init__ too
-    return {".".join(name.split(".")[:i]) for name in found for i in range(1, name.count(".") + 2)}
+    return frozenset(".".join(name.split(".")[:i]) for name in found for i in range(1, name.count(".") + 2))
+
+
+def _file_bytes(path: Path) -> bytes:
+    return _read_bytes(path, _stamp(path))
 
 
 @lru_cache(maxsize=None)
+def _read_bytes(path: Path, stamp: tuple[int, int]) -> bytes:
+    return path.read_bytes()
+
+
 def import_closure(script: Path) -> tuple[Path, ...]:
     """The files of every ``polyalpaca`` module ``script`` imports transitively, and the data files of
     their folders (a data-only subfolder, such as judge templates, counts as its parent's)."""
@@ -96,5 +114,5 @@ def script_code_version(script: str | Path) -> str:
         # names relative to the library, so a checkout moved elsewhere hashes the same
         name = path.relative_to(PACKAGE_DIR.parent) if PACKAGE_DIR in path.parents else path.name
         digest.update(str(name).encode())
-        digest.update(path.read_bytes())
+        digest.update(_file_bytes(path))
     return digest.hexdigest()[:16]

@@ -1,5 +1,4 @@
-"""Rules score_lid (language ID of each response, matched against the prompt's language) and
-lid_ceiling (the same on the test prompts themselves: the language's LID ceiling)."""
+"""Rule score_lid: language ID of each response, matched against the prompt's language."""
 
 import sys
 from pathlib import Path
@@ -11,14 +10,12 @@ from polyalpaca.evaluate.lid_score import LidParams, score_lid  # noqa: E402
 
 setup_logging(snakemake)
 settings = operational(snakemake, "evaluate")
-ceiling = snakemake.rule == "lid_ceiling"
 score_lid(
-    snakemake.input.prompts if ceiling else snakemake.input.generations,
+    snakemake.input.generations,
     snakemake.output.scores,
     snakemake.wildcards.metric,
     snakemake.params.languages,
     LidParams(**snakemake.params.lid, openlid_path=settings["openlid_path"]),
     on_bad_line=snakemake.params.on_bad_line,
-    text_field="prompt" if ceiling else "response",
-    ceiling_floor=settings["lid_ceiling_floor"] if ceiling else None,
+    text_field="response",
 )
