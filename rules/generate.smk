@@ -5,6 +5,9 @@ import polyalpaca.generate.inputs as generate_inputs
 from polyalpaca.resources import rule_resources
 
 
+DECODING_INDEX = generate_inputs.get_decoding_index(config)
+
+
 localrules:
     only_generate,
 
@@ -25,7 +28,7 @@ rule generate_responses:
         **rule_resources(config, "generate"),
     params:
         run=lambda wc: generate_inputs.run_params(config, wc),
-        decoding=lambda wc: generate_inputs.decoding_params(config, wc),
+        decoding=lambda wc: generate_inputs.decoding_params(config, wc, DECODING_INDEX),
         settings=result_view(config, "generate"),
         on_bad_line=config["on_bad_line"],
         code=code_of("generate_responses"),

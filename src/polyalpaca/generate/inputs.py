@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from ..grid import outputs
-from .settings import DecodingParams, RunId, decoding_for
+from .settings import DecodingParams, RunId, decoding_for, studies_by_run
 
 GENERATIONS = "results/generations/{model}/{trainset}/{tuning}/{testset}/{lang}.jsonl"
 
@@ -25,14 +25,19 @@ def run_params(config: dict, wc) -> dict:
     return asdict(RunId(wc.model, wc.trainset, wc.tuning, wc.testset, wc.lang, template))
 
 
-def decoding_params(config: dict, wc) -> dict:
+def decoding_params(config: dict, wc, index: dict | None = None) -> dict:
     """The decoding preset of the study that generates for this run on this test set, with the stop
-    strings of the tuning's prompt template added."""
-    name = decoding_for(config, wc.model, wc.trainset, wc.tuning, wc.testset)
+    strings of the tuning's prompt template added (``index``: ``studies_by_run(config)``, built once)."""
+    name = decoding_for(config, wc.model, wc.trainset, wc.tuning, wc.testset, index)
     template = config["tunings"][wc.tuning]["prompt_template"]
     params = asdict(DecodingParams.from_config(config, name, template))
     params["stop"] = list(params["stop"])
     return params
+
+
+def get_decoding_index(config: dict) -> dict:
+    """Which studies evaluate each run on each test set: for :func:`decoding_params`, built once."""
+    return studies_by_run(config)
 
 
 def generation_targets(config: dict) -> list[str]:

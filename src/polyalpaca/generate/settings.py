@@ -98,23 +98,34 @@ class RunId:
         get_template(self.prompt_template)  # unknown template -> ConfigError naming the known ones
 
 
+def studies_by_run(config: dict) -> dict[tuple[str, str, str, str], list[str]]:
+    """(model, trainset, tuning, testset) -> the studies that evaluate that run on that test set.
+
+    Built once per workflow (a rule's params look it up per job: re-expanding every study's runs per
+    job cost most of the paper grid's dry run)."""
+    index: dict[tuple[str, str, str, str], list[str]] = {}
+    for name, study in config["studies"].items():
+        for r in study_runs(config, name):
+            studies = index.setdefault((r.model, r.trainset, r.tuning, study["testset"]), [])
+            if name not in studies:
+                studies.append(name)
+    return index
+
+
 def studies_with(config: dict, model: str, trainset: str, tuning: str, testset: str) -> list[str]:
     """Studies whose test set is ``testset`` and which contain the run ``model/trainset/tuning``."""
-    found = []
-    for name, study in config["studies"].items():
-        if study["testset"] != testset:
-            continue
-        if any((r.model, r.trainset, r.tuning) == (model, trainset, tuning) for r in study_runs(config, name)):
-            found.append(name)
-    return found
+    return studies_by_run(config).get((model, trainset, tuning, testset), [])
 
 
-def decoding_for(config: dict, model: str, trainset: str, tuning: str, testset: str) -> str:
+def decoding_for(config: dict, model: str, trainset: str, tuning: str, testset: str,
+                 index: dict | None = None) -> str:
     """The ``decodings`` key of the study that generates for this run on this test set.
 
-    Several studies may share a run and a test set only if they agree on the decoding.
+    Several studies may share a run and a test set only if they agree on the decoding. ``index`` is
+    :func:`studies_by_run` of ``config`` when the caller has it.
     """
-    studies = studies_with(config, model, trainset, tuning, testset)
+    index = studies_by_run(config) if index is None else index
+    studies = index.get((model, trainset, tuning, testset), [])
     run = f"{model}/{trainset}/{tuning}"
     if not studies:
         raise ConfigError(f"studies: no study evaluates run {run} on testset {testset!r}")
