@@ -142,3 +142,23 @@ def test_zeroshot_presets(full):
             assert preset["lr_scheduler"] == "inverse_sqrt" and preset["warmup_ratio"] == 0.0
     assert full["decodings"]["zs-greedy"]["repetition_penalty"] == 1.1
     assert full["studies"]["zeroshot"]["decoding"] == "zs-greedy"
+
+
+def test_settings_defaults_come_from_the_schema_only():
+    """The schema is the one home of defaults: settings classes take theirs from it, and a class that
+    spells its own default where the schema has one fails at import."""
+    from dataclasses import dataclass
+
+    from polyalpaca.effects import node_at, schema_defaults
+    from polyalpaca.generate.settings import DecodingParams
+    from polyalpaca.translate.settings import TranslateSettings
+
+    assert DecodingParams(name="p", max_new_tokens=8).stop == tuple(node_at(("decodings", "x", "stop"))[0]["default"])
+    assert node_at(("translate", "device"))[0]["default"] == "auto"
+    assert TranslateSettings().device == "cpu"  # auto without GPUs resolves to cpu
+    assert TranslateSettings().beam_size == node_at(("translate", "beam_size"))[0]["default"]
+    with pytest.raises(TypeError, match=r"Drift\.beam_size: the default lives in the schema \(translate\.beam_size"):
+        @dataclass(frozen=True)
+        @schema_defaults("translate")
+        class Drift:
+            beam_size: int = 5

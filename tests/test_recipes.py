@@ -193,8 +193,9 @@ def test_translation_with_wrong_language_or_unknown_id_is_rejected(data):
 
 
 def config_with(**trainsets):
+    """A config as schema validation leaves it for these trainsets (val_fraction filled in as the schema would)."""
     return {"seed": 3, "languages": {"en": {}, "fr": {}}, "sources": {"alpaca": {}}, "translations": {"alpaca": {}},
-            "trainsets": trainsets}
+            "trainsets": {name: {"val_fraction": 0.02, **block} for name, block in trainsets.items()}}
 
 
 def test_spec_from_config_errors_name_recipe_and_key():

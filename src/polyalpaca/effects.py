@@ -134,3 +134,27 @@ def leaves(value: Any, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
             yield from leaves(item, (*path, key))
     else:
         yield path, value
+
+
+def schema_defaults(*path: str):
+    """Class decorator (put it under ``@dataclass``): each field without a value in the class body gets
+    the ``default`` of the schema property ``path.<field>`` (``"*"`` for a named entry, e.g. a preset).
+
+    The schema is the one home of defaults: a field that spells its own default where the schema has
+    one is an error at import, so the two cannot drift apart again. Lists become tuples (frozen settings).
+    """
+    key = tuple("<name>" if part == "*" else part for part in path)
+
+    def apply(cls):
+        for name in cls.__dict__.get("__annotations__", {}):
+            found = node_at((*key, name))
+            if found is None or "default" not in found[0] or isinstance(found[0]["default"], dict):
+                continue  # no default, or a nested block whose own settings class holds its defaults
+            if name in cls.__dict__:
+                raise TypeError(f"{cls.__name__}.{name}: the default lives in the schema "
+                                f"({'.'.join(path)}.{name}: default {found[0]['default']!r}); remove it here")
+            default = found[0]["default"]
+            setattr(cls, name, tuple(default) if isinstance(default, list) else default)
+        return cls
+
+    return apply

@@ -113,7 +113,7 @@ def train_tokens(config: dict, model: str, trainset: str, tuning: str) -> float 
     tokens = min(tokens, _max_length(config, model, tun))
     if "max_steps" in tun:
         return float(tun["max_steps"] * tun["global_batch_size"] * tokens)
-    val_fraction = config["trainsets"][trainset].get("val_fraction", 0.02)
+    val_fraction = config["trainsets"][trainset]["val_fraction"]
     return records * (1 - val_fraction) * tokens * tun["epochs"]
 
 

@@ -16,7 +16,7 @@ SCORES = "results/scores/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.j
 
 def metric_names(config: dict, kind: str) -> list[str]:
     """Keys of ``metrics:`` of one kind (``lid``, ``spellcheck``, ...)."""
-    return sorted(name for name, m in config.get("metrics", {}).items() if m["kind"] == kind)
+    return sorted(name for name, m in config["metrics"].items() if m["kind"] == kind)
 
 
 def surface_score_targets(config: dict) -> list[str]:

@@ -50,7 +50,7 @@ def make_figure(config: dict, name: str, root: str | Path = "results", given_inp
     else:
         inputs = figure_inputs(config, spec, root)
         _check_given([i.path for i in inputs], given_inputs, name)
-        prompts = load_prompt_scores(inputs, config.get("on_bad_line", "fail"))
+        prompts = load_prompt_scores(inputs, config["on_bad_line"])
         require_scores(prompts, inputs, f"figure {name}")
         units = unit_frame(config, prompts, inputs)
         result = FIGURE_KINDS[spec.kind](config, spec, units, settings)

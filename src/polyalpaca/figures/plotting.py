@@ -51,16 +51,18 @@ class FigureResult:
 
 @dataclass(frozen=True)
 class Settings:
-    seed: int = 42
-    n_resamples: int = 1000
-    confidence: float = 0.95
-    dpi: int = 150
+    """The bootstrap and rendering settings of the figures (validated config values; defaults in the schema)."""
+
+    seed: int
+    n_resamples: int
+    confidence: float
+    dpi: int
 
     @classmethod
     def from_config(cls, config: dict) -> "Settings":
-        fig = config.get("figures", {})
-        return cls(seed=config.get("seed", 42), n_resamples=fig.get("bootstrap_samples", 1000),
-                   confidence=fig.get("confidence", 0.95), dpi=fig.get("png_dpi", 150))
+        fig = config["figures"]
+        return cls(seed=config["seed"], n_resamples=fig["bootstrap_samples"], confidence=fig["confidence"],
+                   dpi=fig["png_dpi"])
 
 
 def theme() -> None:

@@ -137,7 +137,7 @@ def _resolve_languages(config: dict, study: str, raw, where: str, errors: list[s
 
 def _resolve_metrics(config: dict, study: str, kind: str, raw: dict, where: str, errors: list[str]) -> tuple[str, ...]:
     study_metrics = config["studies"][study]["metrics"]
-    metric_kind = {m: config["metrics"][m]["kind"] for m in study_metrics if m in config.get("metrics", {})}
+    metric_kind = {m: config["metrics"][m]["kind"] for m in study_metrics if m in config["metrics"]}
     names = _as_tuple(raw.get("metrics")) or _as_tuple(raw.get("metric"))
     if names:
         for name in names:
@@ -188,7 +188,7 @@ def _resolve(config: dict, name: str, study: str, raw: dict, errors: list[str]) 
 def plot_specs(config: dict) -> dict[str, PlotSpec]:
     """Every figure named by a study, resolved and checked; errors name the config key to fix."""
     owner = figure_study(config)
-    plots = config.get("figures", {}).get("plots", {})
+    plots = config["figures"]["plots"]
     if not plots:
         if owner:
             log.warning("figures.plots is empty: no figure is built (the studies name %s); "

@@ -125,12 +125,12 @@ def ceiling_warnings(config: dict, ceilings: pd.DataFrame) -> list[str]:
 def study_table(config: dict, study: str, root: str | Path = "results",
                 ceilings: pd.DataFrame | None = None) -> pd.DataFrame:
     """The tidy table of a study; fails listing the score files when none holds a value."""
-    settings = config.get("figures", {})
+    settings = config["figures"]
     inputs = score_inputs(config, study, root=root)
-    prompts = load_prompt_scores(inputs, config.get("on_bad_line", "fail"))
+    prompts = load_prompt_scores(inputs, config["on_bad_line"])
     require_scores(prompts, inputs, f"study {study!r}")
-    table = summarize(prompts, inputs, seed=config.get("seed", 42),
-                      n_resamples=settings.get("bootstrap_samples", 1000), confidence=settings.get("confidence", 0.95))
+    table = summarize(prompts, inputs, seed=config["seed"], n_resamples=settings["bootstrap_samples"],
+                      confidence=settings["confidence"])
     attrs = pd.DataFrame([run_attributes(config, m, ts, tu) for m, ts, tu in
                           zip(table["model"], table["trainset"], table["tuning"])])
     table = pd.concat([table, attrs], axis=1)
@@ -183,7 +183,7 @@ def provenance_metrics(config: dict, study: str) -> pd.DataFrame:
     rows = []
     for metric in config["studies"][study]["metrics"]:
         spec = config["metrics"][metric]
-        judge = config.get("judges", {}).get(spec.get("judge"), {})
+        judge = config["judges"].get(spec.get("judge"), {})
         rows.append({"metric": metric, "kind": spec["kind"], "aggregate": aggregation(spec["kind"]),
                      "judge": spec.get("judge", ""), "judge_backend": judge.get("backend", ""),
                      "judge_model": judge.get("model", ""), "template": spec.get("template", "built-in"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..config import study_runs
+from ..effects import schema_defaults
 from ..errors import ConfigError
 from ..templates import get_template, stop_strings
 
@@ -14,14 +15,15 @@ DEVICES = ("auto", "cpu", "cuda")
 
 
 @dataclass(frozen=True)
+@schema_defaults("decodings", "*")
 class DecodingParams:
     """Greedy decoding settings of one ``decodings.<name>`` preset (plus the template's stop strings)."""
 
     name: str
     max_new_tokens: int
-    repetition_penalty: float = 1.0
-    no_repeat_ngram_size: int = 0
-    stop: tuple[str, ...] = ()
+    repetition_penalty: float
+    no_repeat_ngram_size: int
+    stop: tuple[str, ...]
 
     def __post_init__(self):
         where = f"decodings.{self.name}"
@@ -37,29 +39,30 @@ class DecodingParams:
     @classmethod
     def from_config(cls, config: dict, name: str, template: str | None = None) -> "DecodingParams":
         """The preset ``decodings.<name>``; ``template``'s stop strings are added to the preset's."""
-        presets = config.get("decodings", {})
+        presets = config["decodings"]
         if name not in presets:
             raise ConfigError(f"decodings: {name!r} is not defined (defined: {', '.join(sorted(presets)) or 'none'})")
         preset = presets[name]
-        stops = list(preset.get("stop", []))
+        stops = list(preset["stop"])
         if template is not None:
             stops += [s for s in stop_strings(template) if s not in stops]
         return cls(name=name, max_new_tokens=preset["max_new_tokens"],
-                   repetition_penalty=float(preset.get("repetition_penalty", 1.0)),
-                   no_repeat_ngram_size=int(preset.get("no_repeat_ngram_size", 0)), stop=tuple(stops))
+                   repetition_penalty=float(preset["repetition_penalty"]),
+                   no_repeat_ngram_size=int(preset["no_repeat_ngram_size"]), stop=tuple(stops))
 
 
 @dataclass(frozen=True)
+@schema_defaults("generate")
 class GenerateSettings:
     """The ``generate:`` block of the config (how, not what, to generate)."""
 
-    backend: str = "transformers"
-    batch_size: int = 16
-    dtype: str = "auto"
-    device: str = "auto"
-    merge_lora: bool = True
-    sort_by_length: bool = True
-    threads: int = 2
+    backend: str
+    batch_size: int
+    dtype: str
+    device: str
+    merge_lora: bool
+    sort_by_length: bool
+    threads: int
 
     def __post_init__(self):
         if self.backend not in BACKENDS:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from ..effects import schema_defaults
 from ..errors import ConfigError
 
 RECIPES = ("mono", "multi", "multi_downsampled", "uniform")
@@ -20,11 +21,12 @@ ENGLISH = "en"
 
 
 @dataclass(frozen=True)
+@schema_defaults("recipes")
 class RecipeSettings:
     """The ``recipes:`` block of the config (schemas/settings/recipes.schema.yaml)."""
 
-    short_translations: str = "intersect"
-    keyword_fields: tuple[str, ...] = ("instruction", "input")
+    short_translations: str
+    keyword_fields: tuple[str, ...]
 
     def __post_init__(self) -> None:
         if self.short_translations not in SHORT_TRANSLATION_POLICIES:
@@ -109,7 +111,7 @@ class TrainsetSpec:
             raise ConfigError(f"trainsets.{name}: give either 'lang' or 'languages', not both")
         langs = (block["lang"],) if "lang" in block else tuple(block.get("languages", ()))
         return cls(name=name, recipe=block.get("recipe", ""), source=block.get("source", ""), languages=langs,
-                   seed=int(seed), val_fraction=float(block.get("val_fraction", 0.02)),
+                   seed=int(seed), val_fraction=float(block["val_fraction"]),
                    budget_of=block.get("budget_of"), size=block.get("size"), label=block.get("label", ""),
                    uses_lang_key="lang" in block)
 
@@ -193,14 +195,14 @@ def trainset_spec(config: Mapping, name: str) -> TrainsetSpec:
     """The spec of trainset ``name``, checking its source, languages and translations against ``config``."""
     if name not in config["trainsets"]:
         raise ConfigError(f"trainsets: {name!r} is not defined (defined: {', '.join(sorted(config['trainsets']))})")
-    spec = TrainsetSpec.from_block(name, config["trainsets"][name], config.get("seed", 42))
+    spec = TrainsetSpec.from_block(name, config["trainsets"][name], config["seed"])
     if spec.source not in config["sources"]:
         raise ConfigError(f"trainsets.{name}.source: {spec.source!r} is not defined in sources")
     for lang in spec.languages:
         if lang not in config["languages"]:
             raise ConfigError(f"{spec.key(lang)}: unknown language {lang!r} (recipe {spec.recipe}; "
                               f"defined languages: {', '.join(config['languages'])})")
-        if lang != ENGLISH and spec.source not in config.get("translations", {}):
+        if lang != ENGLISH and spec.source not in config["translations"]:
             raise ConfigError(f"{spec.key(lang)}: {lang!r} needs a translation of source {spec.source!r} "
                               f"(recipe {spec.recipe}), but translations.{spec.source} is not defined")
     if spec.budget_of is not None and spec.budget_of not in config["trainsets"]:
@@ -221,7 +223,7 @@ def testset_spec(config: Mapping, name: str) -> TestsetSpec:
 def derive_spec(config: Mapping, name: str) -> DeriveSpec:
     if name not in config["sources"]:
         raise ConfigError(f"sources: {name!r} is not defined")
-    return DeriveSpec.from_block(name, config["sources"][name], config.get("keyword_lists", {}),
+    return DeriveSpec.from_block(name, config["sources"][name], config["keyword_lists"],
                                  RecipeSettings.from_block(config.get("recipes")))
 
 
@@ -236,7 +238,7 @@ def aligned_languages(config: Mapping, source: str) -> dict[str, list[str]]:
         block = config["trainsets"][name]
         if block.get("source") != source:
             continue
-        spec = TrainsetSpec.from_block(name, block, config.get("seed", 42))
+        spec = TrainsetSpec.from_block(name, block, config["seed"])
         for lang in spec.translated_languages:
             users.setdefault(lang, []).append(spec.key(lang))
     return dict(sorted(users.items()))

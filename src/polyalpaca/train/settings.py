@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..effects import effect_of
+from ..effects import effect_of, schema_defaults
 from ..errors import ConfigError
 
 METHODS = ("lora", "full")
@@ -23,6 +23,7 @@ SCHEDULERS = ("cosine", "linear", "constant", "inverse_sqrt")
 
 
 @dataclass(frozen=True)
+@schema_defaults("tunings", "*", "lora")
 class LoraParams:
     r: int
     alpha: float
@@ -39,6 +40,7 @@ class LoraParams:
 
 
 @dataclass(frozen=True)
+@schema_defaults("tunings", "*")
 class TuningParams:
     """One tuning preset resolved for one model family (see ``$defs/tuning`` in the config schema)."""
 
@@ -49,19 +51,19 @@ class TuningParams:
     max_length: int
     loss_on: str
     lora: LoraParams | None = None
-    weight_decay: float = 0.0
+    weight_decay: float
     global_batch_size: int | None = None
-    micro_batch_size: int = 4
+    micro_batch_size: int
     batch_tokens: int | None = None
     gradient_accumulation_steps: int | None = None
     epochs: float | None = None
     max_steps: int | None = None
-    lr_scheduler: str = "cosine"
-    warmup_ratio: float = 0.0
-    select_best: str = "val_loss"
+    lr_scheduler: str
+    warmup_ratio: float
+    select_best: str
     eval_every: int | None = None
-    deepspeed_stage: int = 0
-    bf16: bool = True
+    deepspeed_stage: int
+    bf16: bool
 
     def __post_init__(self) -> None:
         where = f"tunings.{self.name}"
@@ -142,22 +144,23 @@ class Caps:
 
 
 @dataclass(frozen=True)
+@schema_defaults("train")
 class TrainSettings:
     """The ``train:`` block of the config (schemas/settings/train.schema.yaml)."""
 
-    checkpoint_root: str = "results/checkpoints"
-    keep_checkpoints: bool = False
-    save_total_limit: int = 2
-    evals_per_epoch: int = 1
-    evals_per_step_budget: int = 10
-    logging_steps: int = 10
-    group_by_length: bool = True
-    length_group_size: int = 1024
-    dataloader_workers: int = 0
-    gradient_checkpointing: bool = False
-    max_grad_norm: float = 1.0
-    cpu_processes: int = 1
-    probe_examples: int = 4
+    checkpoint_root: str
+    keep_checkpoints: bool
+    save_total_limit: int
+    evals_per_epoch: int
+    evals_per_step_budget: int
+    logging_steps: int
+    group_by_length: bool
+    length_group_size: int
+    dataloader_workers: int
+    gradient_checkpointing: bool
+    max_grad_norm: float
+    cpu_processes: int
+    probe_examples: int
     caps: Caps = field(default_factory=Caps)
 
     def __post_init__(self) -> None:

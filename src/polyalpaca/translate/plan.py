@@ -17,14 +17,14 @@ PROGRESS_DIR = "results/translate/.progress"
 
 
 def translation(config: dict, source: str) -> dict:
-    block = config.get("translations", {})
+    block = config["translations"]
     if source not in block:
         raise ConfigError(f"translations.{source} is not defined (defined: {', '.join(sorted(block)) or 'none'})")
     return block[source]
 
 
 def translator(config: dict, name: str) -> dict:
-    block = config.get("translators", {})
+    block = config["translators"]
     if name not in block:
         raise ConfigError(f"translators.{name} is not defined (defined: {', '.join(sorted(block)) or 'none'})")
     return block[name]
@@ -79,7 +79,7 @@ def progress_path(source: str, lang: str, shard: str | int) -> str:
 def tiny_sources(config: dict, name: str) -> list[str]:
     """Sources whose text trains a tiny translator's tokenizer: those it translates."""
     used = {s for s, _ in translation_pairs(config)}
-    mine = sorted(s for s, t in config.get("translations", {}).items() if t["translator"] == name)
+    mine = sorted(s for s, t in config["translations"].items() if t["translator"] == name)
     return [s for s in mine if s in used] or mine
 
 

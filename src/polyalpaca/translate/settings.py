@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Mapping
 
+from ..effects import schema_defaults
 from ..errors import ConfigError
 from .segment import PROTECTIONS
 
@@ -34,25 +35,28 @@ def _build(cls, values: Mapping[str, Any] | None, prefix: str):
 
 
 @dataclass(frozen=True)
+@schema_defaults("translate")
 class TranslateSettings:
     """How sentences are cut, batched and decoded."""
 
-    device: str = "cpu"
-    compute_type: str = "default"
-    threads: int = 4
-    beam_size: int = 4
-    batch_tokens: int = 4096
-    max_input_tokens: int = 256
-    max_sentence_chars: int = 600
-    length_factor: float = 2.0
-    length_offset: int = 10
-    repetition_penalty: float = 1.0
-    no_repeat_ngram_size: int = 0
-    checkpoint_segments: int = 1000
-    sentence_split: bool = True
-    protect: tuple[str, ...] = PROTECTIONS
+    device: str
+    compute_type: str
+    threads: int
+    beam_size: int
+    batch_tokens: int
+    max_input_tokens: int
+    max_sentence_chars: int
+    length_factor: float
+    length_offset: int
+    repetition_penalty: float
+    no_repeat_ngram_size: int
+    checkpoint_segments: int
+    sentence_split: bool
+    protect: tuple[str, ...]
 
     def __post_init__(self):
+        if self.device == "auto":  # the rule resolves auto from the job's GPUs; without it there are none
+            object.__setattr__(self, "device", "cpu")
         _check(self.device in DEVICES, "device", f"must be one of {', '.join(DEVICES)} (auto is resolved by the rule), "
                f"not {self.device!r}")
         for key in ("threads", "beam_size", "max_input_tokens", "checkpoint_segments"):
@@ -75,8 +79,6 @@ class TranslateSettings:
         values = {k: v for k, v in dict(block or {}).items() if k != "filters"}
         if device is not None:
             values["device"] = device
-        if values.get("device") == "auto":
-            values["device"] = "cpu"
         return _build(cls, values, "")
 
     def as_dict(self) -> dict:
@@ -86,11 +88,12 @@ class TranslateSettings:
 
 
 @dataclass(frozen=True)
+@schema_defaults("translate", "filters", "length_ratio")
 class LengthRatioFilter:
-    action: str = "drop"
-    min: float = 0.4
-    max: float = 2.5
-    min_tokens: int = 6
+    action: str
+    min: float
+    max: float
+    min_tokens: int
 
     def __post_init__(self):
         _check(self.action in ACTIONS, "filters.length_ratio.action", f"must be one of {', '.join(ACTIONS)}")
@@ -99,10 +102,11 @@ class LengthRatioFilter:
 
 
 @dataclass(frozen=True)
+@schema_defaults("translate", "filters", "repetition")
 class RepetitionFilter:
-    action: str = "drop"
-    max_ngram: int = 4
-    max_repeats: int = 4
+    action: str
+    max_ngram: int
+    max_repeats: int
 
     def __post_init__(self):
         _check(self.action in ACTIONS, "filters.repetition.action", f"must be one of {', '.join(ACTIONS)}")
@@ -111,10 +115,11 @@ class RepetitionFilter:
 
 
 @dataclass(frozen=True)
+@schema_defaults("translate", "filters", "wrong_language")
 class LanguageFilter:
-    action: str = "drop"
-    min_prob: float = 0.5
-    min_chars: int = 20
+    action: str
+    min_prob: float
+    min_chars: int
 
     def __post_init__(self):
         _check(self.action in ACTIONS, "filters.wrong_language.action", f"must be one of {', '.join(ACTIONS)}")

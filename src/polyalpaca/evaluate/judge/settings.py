@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, fields
 
+from ...effects import schema_defaults
 from ...errors import ConfigError
 
 KINDS = ("judge_single", "judge_criteria", "judge_pairwise", "relevance")
@@ -26,21 +27,22 @@ def _known(cls, raw: dict, where: str) -> dict:
 
 
 @dataclass(frozen=True)
+@schema_defaults("judges", "*")
 class JudgeConfig:
     name: str
     backend: str
     model: str
     base_url: str | None = None
     api_key_env: str | None = None
-    max_concurrency: int = 8
+    max_concurrency: int
     requests_per_minute: int | None = None
     tokens_per_minute: int | None = None
-    timeout_s: float = 60.0
-    max_retries: int = 6
-    parse_retries: int = 2
-    json_mode: bool = False
-    price_per_1k_input: float = 0.0
-    price_per_1k_output: float = 0.0
+    timeout_s: float
+    max_retries: int
+    parse_retries: int
+    json_mode: bool
+    price_per_1k_input: float
+    price_per_1k_output: float
     budget_usd: float | None = None
 
     def __post_init__(self) -> None:
@@ -75,17 +77,18 @@ class JudgeConfig:
 
 
 @dataclass(frozen=True)
+@schema_defaults("evaluate", "judge")
 class JudgeSettings:
     """The ``evaluate.judge`` block of the config (see schemas/settings/evaluate.schema.yaml)."""
 
-    cache_dir: str = "results/.cache/judge"
-    cache_journal_mode: str = "wal"
-    seed: int = 0
-    parse_retry_temperature: float = 0.7
-    backoff_initial_s: float = 1.0
-    max_backoff_s: float = 60.0
-    max_consecutive_failures: int = 10
-    local_threads: int = 2
+    cache_dir: str
+    cache_journal_mode: str
+    seed: int
+    parse_retry_temperature: float
+    backoff_initial_s: float
+    max_backoff_s: float
+    max_consecutive_failures: int
+    local_threads: int
 
     def __post_init__(self) -> None:
         where = "evaluate.judge"

@@ -15,7 +15,7 @@ GENERATION = "results/generations/{model}/{trainset}/{tuning}/{testset}/{lang}.j
 
 
 def judge_metric_names(config: dict) -> list[str]:
-    return sorted(name for name, m in config.get("metrics", {}).items() if m["kind"] in KINDS)
+    return sorted(name for name, m in config["metrics"].items() if m["kind"] in KINDS)
 
 
 def judge_score_targets(config: dict) -> list[str]:
