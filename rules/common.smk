@@ -1,6 +1,8 @@
-# Config validation, the grid, wildcard constraints and input functions shared by every stage.
+# Config validation, the grid, wildcard constraints and the input functions of every stage
+# (get_<thing>(wildcards): what a rule's input or params are for one job, from the polyalpaca library).
 import re
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 sys.path.insert(
@@ -18,6 +20,21 @@ from polyalpaca.config import (
 from polyalpaca.effects import drawn_view, result_view
 from polyalpaca.errors import ConfigError
 from polyalpaca.provenance import script_code_version
+import polyalpaca.evaluate as surface_metrics
+from polyalpaca.evaluate.judge.targets import (
+    judge_inputs,
+    judge_job,
+    judge_result_params,
+    judge_threads,
+    wildcards_dict,
+)
+import polyalpaca.figures as figures_lib
+import polyalpaca.generate.inputs as generate_inputs
+import polyalpaca.recipes.inputs as recipes_inputs
+from polyalpaca.config import trainset_languages
+from polyalpaca.recipes import aligned_languages, trainset_models
+from polyalpaca.train import resolve_tuning
+import polyalpaca.translate.plan as translate_plan
 
 try:
     validate_config(config)
@@ -45,6 +62,9 @@ wildcard_constraints:
 
 
 RUNS = all_runs(config)
+TRANSLATORS = config["translators"]
+# Which studies evaluate each run on each test set (for its decoding preset): built once, not per job.
+DECODING_INDEX = generate_inputs.get_decoding_index(config)
 # Sources built by the data stage from a hub/URL/file, and those derived from other sources (recipes stage).
 DERIVED_SOURCES = sorted(
     name for name, spec in config["sources"].items() if "derive" in spec
@@ -82,3 +102,197 @@ def get_tiny_texts(wildcards):
         return []
     names = config["data"]["tiny_texts_from"] or FETCHED_SOURCES
     return [f"resources/sources/{name}.jsonl" for name in names]
+
+
+def get_source_spec(wildcards):
+    """A source's settings (fetched by the data stage or derived by the recipes stage)."""
+    return result_view(config, "sources", wildcards.source)
+
+
+# ---------------------------------------------------------------- data input functions
+def get_model_spec(wildcards):
+    return result_view(config, "models", wildcards.model)
+
+
+# ---------------------------------------------------------------- translate input functions
+def get_tiny_translator_texts(wildcards):
+    """Sources whose text trains a tiny translator's tokenizer (hub and folder translators have none)."""
+    if "tiny" not in TRANSLATORS[wildcards.translator]:
+        return []
+    names = translate_plan.tiny_sources(config, wildcards.translator)
+    return [f"resources/sources/{s}.jsonl" for s in names]
+
+
+def get_translator_spec(wildcards):
+    return result_view(config, "translators", wildcards.translator)
+
+
+def get_tiny_nllb_codes(wildcards):
+    """The NLLB codes a tiny translator's vocabulary needs (none for a real checkpoint)."""
+    if "tiny" not in TRANSLATORS[wildcards.translator]:
+        return []
+    return [entry["nllb"] for entry in config["languages"].values()]
+
+
+def get_translator_snapshot(wildcards):
+    return translate_plan.snapshot_dir(config, wildcards.translator)
+
+
+def get_ct2_model(wildcards):
+    """The CTranslate2 conversion of the translator of this source's translation."""
+    translator = translate_plan.translation(config, wildcards.source)["translator"]
+    return translate_plan.ct2_dir(config, translator)
+
+
+def get_translate_job(wildcards):
+    return translate_plan.job_params(config, wildcards.source, wildcards.lang)
+
+
+def get_shard_index(wildcards):
+    return int(wildcards.shard)
+
+
+def get_shard_progress(wildcards):
+    return translate_plan.progress_path(
+        wildcards.source, wildcards.lang, wildcards.shard
+    )
+
+
+def get_translated_shards(wildcards):
+    shards = translate_plan.shard_names(config, wildcards.source)
+    return [
+        translate_plan.shard_path(wildcards.source, wildcards.lang, s) for s in shards
+    ]
+
+
+def get_translated_fields(wildcards):
+    return translate_plan.translation(config, wildcards.source)["fields"]
+
+
+# ---------------------------------------------------------------- recipes input functions
+def get_derive_parents(wildcards):
+    return recipes_inputs.derive_parents(config, wildcards)
+
+
+def get_derive_keyword_lists(wildcards):
+    return recipes_inputs.derive_keyword_lists(config, wildcards)
+
+
+def get_align_inputs(wildcards):
+    return recipes_inputs.align_inputs(config, wildcards)
+
+
+def get_aligned_languages(wildcards):
+    return list(aligned_languages(config, wildcards.source))
+
+
+def get_aligned_users(wildcards):
+    return aligned_languages(config, wildcards.source)
+
+
+def get_trainset_inputs(wildcards):
+    return recipes_inputs.trainset_inputs(config, wildcards)
+
+
+def get_trainset_spec(wildcards):
+    return result_view(config, "trainsets", wildcards.trainset)
+
+
+def get_translated_languages(wildcards):
+    return recipes_inputs.translated_languages(config, wildcards.trainset)
+
+
+def get_testset_inputs(wildcards):
+    return recipes_inputs.testset_inputs(config, wildcards)
+
+
+def get_testset_spec(wildcards):
+    return result_view(config, "testsets", wildcards.testset)
+
+
+def get_stats_model_dirs(wildcards):
+    return recipes_inputs.stats_model_dirs(config, wildcards)
+
+
+def get_trainset_models(wildcards):
+    return trainset_models(config, wildcards.trainset)
+
+
+def get_trainset_languages(wildcards):
+    return trainset_languages(config, wildcards.trainset)
+
+
+def get_trainset_info(wildcards):
+    return recipes_inputs.trainset_info(config, wildcards)
+
+
+# ---------------------------------------------------------------- train input functions
+def get_resolved_tuning(wildcards):
+    """The resolved preset (family max length, LoRA modules from families:, train.caps applied)."""
+    return resolve_tuning(config, wildcards.model, wildcards.tuning).to_dict()
+
+
+def get_model_family(wildcards):
+    return config["models"][wildcards.model]["family"]
+
+
+# ---------------------------------------------------------------- generate input functions
+def get_generation_inputs(wildcards):
+    return generate_inputs.generation_inputs(config, wildcards)
+
+
+def get_run_params(wildcards):
+    return generate_inputs.run_params(config, wildcards)
+
+
+def get_decoding_params(wildcards):
+    return generate_inputs.decoding_params(config, wildcards, DECODING_INDEX)
+
+
+# ---------------------------------------------------------------- surface metrics input functions
+def get_lid_params(wildcards):
+    return surface_metrics.lid_params(config, wildcards.metric, wildcards.testset)
+
+
+def get_lid_languages(wildcards):
+    return surface_metrics.lid_languages(config, wildcards.metric)
+
+
+def get_spell_languages(wildcards):
+    return surface_metrics.spell_languages(config, wildcards.lang)
+
+
+# ---------------------------------------------------------------- judge input functions
+def get_judge_inputs(wildcards):
+    return judge_inputs(config, **wildcards_dict(wildcards))
+
+
+def get_judge_threads(wildcards):
+    return judge_threads(config, wildcards.metric)
+
+
+def get_judge_job(wildcards):
+    return asdict(judge_job(config, **wildcards_dict(wildcards)))
+
+
+def get_judge_answer_params(wildcards):
+    """Only what changes the answers (x-effect): concurrency, limits, prices and budget are read at run time."""
+    return judge_result_params(config, wildcards.metric)
+
+
+# ---------------------------------------------------------------- figures input functions
+def get_study_scores(wildcards):
+    return [inp.path for inp in figures_lib.score_inputs(config, wildcards.study)]
+
+
+def get_lid_ceilings(wildcards):
+    return surface_metrics.lid_ceiling_targets(config, wildcards.study)
+
+
+def get_study_name(wildcards):
+    return wildcards.study
+
+
+def get_study_view(wildcards):
+    """What a study's tables show: its runs, metrics and labels (figures are their own rules)."""
+    return figures_lib.study_view(config, wildcards.study, figures=False)

@@ -18,7 +18,7 @@ rule fetch_source:
     conda:
         "../envs/data.yaml"
     params:
-        spec=lambda wc: result_view(config, "sources", wc.source),
+        spec=get_source_spec,
         on_bad_line=config["on_bad_line"],
         code=code_of("fetch_source"),
     script:
@@ -38,7 +38,7 @@ rule fetch_model:
     resources:
         mem_mb=4000,
     params:
-        spec=lambda wc: result_view(config, "models", wc.model),
+        spec=get_model_spec,
         code=code_of("fetch_model"),
     script:
         "../workflow/scripts/fetch_model.py"

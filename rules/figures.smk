@@ -6,7 +6,6 @@ import functools
 import re
 
 import polyalpaca.figures as figures_lib
-from polyalpaca.evaluate import lid_ceiling_targets
 
 try:
     FIGURE_SPECS = figures_lib.plot_specs(config)
@@ -28,11 +27,9 @@ localrules:
 
 rule study_table:
     input:
-        scores=lambda wc: [
-            inp.path for inp in figures_lib.score_inputs(config, wc.study)
-        ],
+        scores=get_study_scores,
         # the LID metric on the test prompts themselves (rule lid_ceiling): the lid_ceiling column
-        lid_ceilings=lambda wc: lid_ceiling_targets(config, wc.study),
+        lid_ceilings=get_lid_ceilings,
     output:
         csv="results/tables/{study}.csv",
         html=report(
@@ -47,8 +44,8 @@ rule study_table:
     conda:
         "../envs/figures.yaml"
     params:
-        study=lambda wc: wc.study,
-        view=lambda wc: figures_lib.study_view(config, wc.study, figures=False),
+        study=get_study_name,
+        view=get_study_view,
         code=code_of("study_table"),
     script:
         "../workflow/scripts/study_table.py"
@@ -69,8 +66,8 @@ rule study_provenance:
     conda:
         "../envs/figures.yaml"
     params:
-        study=lambda wc: wc.study,
-        view=lambda wc: figures_lib.study_view(config, wc.study, figures=False),
+        study=get_study_name,
+        view=get_study_view,
         code=code_of("study_provenance"),
     script:
         "../workflow/scripts/study_provenance.py"

@@ -5,16 +5,13 @@ import polyalpaca.generate.inputs as generate_inputs
 from polyalpaca.resources import rule_resources
 
 
-DECODING_INDEX = generate_inputs.get_decoding_index(config)
-
-
 localrules:
     only_generate,
 
 
 rule generate_responses:
     input:
-        unpack(lambda wc: generate_inputs.generation_inputs(config, wc)),
+        unpack(get_generation_inputs),
     output:
         generations=generate_inputs.GENERATIONS,
     log:
@@ -27,8 +24,8 @@ rule generate_responses:
     resources:
         **rule_resources(config, "generate"),
     params:
-        run=lambda wc: generate_inputs.run_params(config, wc),
-        decoding=lambda wc: generate_inputs.decoding_params(config, wc, DECODING_INDEX),
+        run=get_run_params,
+        decoding=get_decoding_params,
         settings=result_view(config, "generate"),
         on_bad_line=config["on_bad_line"],
         code=code_of("generate_responses"),

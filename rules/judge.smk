@@ -2,18 +2,11 @@
 # pairwise against the study's reference in both orders, relevance; the cost table. One rule
 # serves the four kinds (the metric wildcard only matches judge metrics); the answers cache lives in
 # evaluate.judge.cache_dir, outside the declared outputs, so a rerun never pays twice.
-from dataclasses import asdict
-
 from polyalpaca.evaluate.judge.targets import (
-    judge_inputs,
-    judge_job,
     judge_metric_names,
     judge_prices,
     judge_resources,
-    judge_result_params,
     judge_score_targets,
-    judge_threads,
-    wildcards_dict,
 )
 
 
@@ -24,7 +17,7 @@ localrules:
 
 rule judge:
     input:
-        unpack(lambda wc: judge_inputs(config, **wildcards_dict(wc))),
+        unpack(get_judge_inputs),
     output:
         "results/scores/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.jsonl",
     log:
@@ -35,13 +28,12 @@ rule judge:
         metric=_alternatives(judge_metric_names(config)),
     conda:
         "../envs/evaluate.yaml"
-    threads: lambda wc: judge_threads(config, wc.metric)
+    threads: get_judge_threads
     resources:
         **judge_resources(config),
     params:
-        job=lambda wc: asdict(judge_job(config, **wildcards_dict(wc))),
-        # only what changes the answers (x-effect): concurrency, limits, prices and budget are read at run time
-        answers=lambda wc: judge_result_params(config, wc.metric),
+        job=get_judge_job,
+        answers=get_judge_answer_params,
         code=code_of("judge"),
     script:
         "../workflow/scripts/judge.py"

@@ -24,8 +24,8 @@ rule score_lid:
     resources:
         **rule_resources(config, "evaluate"),
     params:
-        lid=lambda wc: surface_metrics.lid_params(config, wc.metric, wc.testset),
-        languages=lambda wc: surface_metrics.lid_languages(config, wc.metric),
+        lid=get_lid_params,
+        languages=get_lid_languages,
         on_bad_line=config["on_bad_line"],
         code=code_of("score_lid"),
     script:
@@ -49,8 +49,8 @@ rule lid_ceiling:
     resources:
         **rule_resources(config, "evaluate"),
     params:
-        lid=lambda wc: surface_metrics.lid_params(config, wc.metric, wc.testset),
-        languages=lambda wc: surface_metrics.lid_languages(config, wc.metric),
+        lid=get_lid_params,
+        languages=get_lid_languages,
         on_bad_line=config["on_bad_line"],
         code=code_of("lid_ceiling"),
     script:
@@ -75,7 +75,7 @@ rule score_spellcheck:
         **rule_resources(config, "evaluate"),
     params:
         settings=surface_metrics.spell_settings(config),
-        languages=lambda wc: surface_metrics.spell_languages(config, wc.lang),
+        languages=get_spell_languages,
         on_bad_line=config["on_bad_line"],
         code=code_of("score_spellcheck"),
     script:

@@ -1,8 +1,6 @@
 # Recipes stage: derived sources (keyword filter before translation), aligned pools, trainsets,
 # test prompt sets and token statistics. Logic and input functions live in polyalpaca.recipes.
 import polyalpaca.recipes.inputs as recipes_inputs
-from polyalpaca.config import trainset_languages
-from polyalpaca.recipes import aligned_languages, trainset_models
 
 
 localrules:
@@ -16,7 +14,7 @@ localrules:
 
 rule derive_source:
     input:
-        parents=lambda wc: recipes_inputs.derive_parents(config, wc),
+        parents=get_derive_parents,
     output:
         records="resources/sources/{source}.jsonl",
         report="resources/sources/{source}.filter.json",
@@ -27,8 +25,8 @@ rule derive_source:
     conda:
         "../envs/recipes.yaml"
     params:
-        spec=lambda wc: result_view(config, "sources", wc.source),
-        keyword_lists=lambda wc: recipes_inputs.derive_keyword_lists(config, wc),
+        spec=get_source_spec,
+        keyword_lists=get_derive_keyword_lists,
         settings=result_view(config, "recipes"),
         on_bad_line=config["on_bad_line"],
         code=code_of("derive_source"),
@@ -38,7 +36,7 @@ rule derive_source:
 
 rule align_source:
     input:
-        unpack(lambda wc: recipes_inputs.align_inputs(config, wc)),
+        unpack(get_align_inputs),
     output:
         pool="results/recipes/{source}/aligned.json",
     log:
@@ -46,8 +44,8 @@ rule align_source:
     conda:
         "../envs/recipes.yaml"
     params:
-        languages=lambda wc: list(aligned_languages(config, wc.source)),
-        users=lambda wc: aligned_languages(config, wc.source),
+        languages=get_aligned_languages,
+        users=get_aligned_users,
         policy=config["recipes"]["short_translations"],
         on_bad_line=config["on_bad_line"],
         code=code_of("align_source"),
@@ -57,7 +55,7 @@ rule align_source:
 
 rule build_trainset:
     input:
-        unpack(lambda wc: recipes_inputs.trainset_inputs(config, wc)),
+        unpack(get_trainset_inputs),
     output:
         train="results/trainsets/{trainset}/train.jsonl",
         val="results/trainsets/{trainset}/val.jsonl",
@@ -66,8 +64,8 @@ rule build_trainset:
     conda:
         "../envs/recipes.yaml"
     params:
-        trainset=lambda wc: result_view(config, "trainsets", wc.trainset),
-        translated=lambda wc: recipes_inputs.translated_languages(config, wc.trainset),
+        trainset=get_trainset_spec,
+        translated=get_translated_languages,
         seed=config["seed"],
         on_bad_line=config["on_bad_line"],
         code=code_of("build_trainset"),
@@ -77,7 +75,7 @@ rule build_trainset:
 
 rule build_testset:
     input:
-        unpack(lambda wc: recipes_inputs.testset_inputs(config, wc)),
+        unpack(get_testset_inputs),
     output:
         prompts="results/testsets/{testset}/{lang}.jsonl",
     log:
@@ -85,7 +83,7 @@ rule build_testset:
     conda:
         "../envs/recipes.yaml"
     params:
-        testset=lambda wc: result_view(config, "testsets", wc.testset),
+        testset=get_testset_spec,
         on_bad_line=config["on_bad_line"],
         code=code_of("build_testset"),
     script:
@@ -96,7 +94,7 @@ rule trainset_stats:
     input:
         train="results/trainsets/{trainset}/train.jsonl",
         val="results/trainsets/{trainset}/val.jsonl",
-        models=lambda wc: recipes_inputs.stats_model_dirs(config, wc),
+        models=get_stats_model_dirs,
     output:
         stats="results/trainsets/{trainset}/stats.json",
     log:
@@ -109,9 +107,9 @@ rule trainset_stats:
     resources:
         mem_mb=8000,
     params:
-        models=lambda wc: trainset_models(config, wc.trainset),
-        languages=lambda wc: trainset_languages(config, wc.trainset),
-        info=lambda wc: recipes_inputs.trainset_info(config, wc),
+        models=get_trainset_models,
+        languages=get_trainset_languages,
+        info=get_trainset_info,
         code=code_of("trainset_stats"),
     script:
         "../workflow/scripts/trainset_stats.py"
@@ -137,4 +135,6 @@ rule only_recipes:
         recipes_inputs.recipes_targets(config),
 
 
-FINAL_TARGETS.append(lambda: [recipes_inputs.TOKENS_TABLE])
+FINAL_TARGETS.append(
+    lambda: [recipes_inputs.TOKENS_TABLE]
+)  # a target list, not an input function

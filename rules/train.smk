@@ -2,7 +2,6 @@
 # adapter or full weights, the tokenizer and train_log.json). Logic lives in polyalpaca.train.
 # A multi-GPU job is ONE task: the script launches torchrun with one worker per GPU itself.
 from polyalpaca.resources import rule_resources
-from polyalpaca.train import resolve_tuning
 
 
 localrules:
@@ -26,9 +25,8 @@ rule train_run:
     resources:
         **rule_resources(config, "train"),
     params:
-        # the resolved preset (family max length, LoRA modules from families:, train.caps applied)
-        tuning=lambda wc: resolve_tuning(config, wc.model, wc.tuning).to_dict(),
-        family=lambda wc: config["models"][wc.model]["family"],
+        tuning=get_resolved_tuning,
+        family=get_model_family,
         # the train: settings that change the trained model (x-effect in the schema); the script reads
         # the operational ones (checkpoint folder, logging, workers) so changing them reruns nothing
         settings=result_view(config, "train"),

@@ -12,19 +12,9 @@ localrules:
     only_translate,
 
 
-TRANSLATORS = config["translators"]
-
-
 rule fetch_nllb:
     input:
-        texts=lambda wc: (
-            [
-                f"resources/sources/{s}.jsonl"
-                for s in translate_plan.tiny_sources(config, wc.translator)
-            ]
-            if "tiny" in TRANSLATORS[wc.translator]
-            else []
-        ),
+        texts=get_tiny_translator_texts,
     output:
         directory("resources/nllb/{translator}"),
     log:
@@ -37,12 +27,8 @@ rule fetch_nllb:
     resources:
         mem_mb=8000,
     params:
-        spec=lambda wc: result_view(config, "translators", wc.translator),
-        nllb_codes=lambda wc: (
-            [entry["nllb"] for entry in config["languages"].values()]
-            if "tiny" in TRANSLATORS[wc.translator]
-            else []
-        ),
+        spec=get_translator_spec,
+        nllb_codes=get_tiny_nllb_codes,
         code=code_of("fetch_nllb"),
     script:
         "../workflow/scripts/fetch_nllb.py"
@@ -50,7 +36,7 @@ rule fetch_nllb:
 
 rule convert_nllb:
     input:
-        snapshot=lambda wc: translate_plan.snapshot_dir(config, wc.translator),
+        snapshot=get_translator_snapshot,
     output:
         directory("resources/nllb/{translator}-ct2-{quant}"),
     log:
@@ -74,9 +60,7 @@ rule convert_nllb:
 rule translate_shard:
     input:
         source="resources/sources/{source}.jsonl",
-        model=lambda wc: translate_plan.ct2_dir(
-            config, translate_plan.translation(config, wc.source)["translator"]
-        ),
+        model=get_ct2_model,
     output:
         "results/translate/{source}/{lang}/{shard}.jsonl",
     log:
@@ -91,10 +75,10 @@ rule translate_shard:
     resources:
         **rule_resources(config, "translate"),
     params:
-        job=lambda wc: translate_plan.job_params(config, wc.source, wc.lang),
-        shard=lambda wc: int(wc.shard),
+        job=get_translate_job,
+        shard=get_shard_index,
         settings=translate_plan.translate_settings(config),
-        progress=lambda wc: translate_plan.progress_path(wc.source, wc.lang, wc.shard),
+        progress=get_shard_progress,
         code=code_of("translate_shard"),
     script:
         "../workflow/scripts/translate_shard.py"
@@ -103,10 +87,7 @@ rule translate_shard:
 rule merge_translations:
     input:
         source="resources/sources/{source}.jsonl",
-        shards=lambda wc: [
-            translate_plan.shard_path(wc.source, wc.lang, shard)
-            for shard in translate_plan.shard_names(config, wc.source)
-        ],
+        shards=get_translated_shards,
     output:
         records="results/translate/{source}/{lang}.jsonl",
         report="results/translate/{source}/{lang}.report.json",
@@ -115,7 +96,7 @@ rule merge_translations:
     conda:
         "../envs/translate.yaml"
     params:
-        fields=lambda wc: translate_plan.translation(config, wc.source)["fields"],
+        fields=get_translated_fields,
         filters=translate_plan.filter_settings(config),
         on_bad_line=config["on_bad_line"],
         code=code_of("merge_translations"),
