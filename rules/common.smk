@@ -258,6 +258,13 @@ def get_lid_languages(wildcards):
     return surface_metrics.lid_languages(config, wildcards.metric)
 
 
+def get_lid_model_file(wildcards):
+    """The OpenLID model file for a metric that uses it (lid176 and lingua ship in their packages)."""
+    if config["metrics"][wildcards.metric]["lid_model"] != "openlid":
+        return []
+    return [config["evaluate"]["openlid_path"]]
+
+
 def get_spell_languages(wildcards):
     return surface_metrics.spell_languages(config, wildcards.lang)
 

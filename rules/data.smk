@@ -5,6 +5,7 @@
 localrules:
     fetch_source,
     fetch_model,
+    fetch_openlid,
 
 
 rule fetch_source:
@@ -42,3 +43,17 @@ rule fetch_model:
         code=code_of("fetch_model"),
     script:
         "../workflow/scripts/fetch_model.py"
+
+
+# Only when a metric uses lid_model openlid (Chen et al.'s LID); a file already at the path is used as is.
+rule fetch_openlid:
+    output:
+        config["evaluate"]["openlid_path"],
+    log:
+        "logs/data/fetch_openlid.log",
+    conda:
+        "../envs/data.yaml"
+    params:
+        code=code_of("fetch_openlid"),
+    script:
+        "../workflow/scripts/fetch_openlid.py"

@@ -12,6 +12,7 @@ localrules:
 rule score_lid:
     input:
         generations=GENERATIONS,
+        lid_model=get_lid_model_file,
     output:
         scores=surface_metrics.SCORES,
     log:
@@ -37,6 +38,7 @@ rule score_lid:
 rule lid_ceiling:
     input:
         prompts="results/testsets/{testset}/{lang}.jsonl",
+        lid_model=get_lid_model_file,
     output:
         scores=surface_metrics.lid_ceiling_path("{metric}", "{testset}", "{lang}"),
     log:

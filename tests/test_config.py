@@ -111,6 +111,10 @@ def test_grid_expansion(full):
 # the papers. docs/FIDELITY.md lists every setting per study, the choices where a paper is silent and
 # the deviations (pinned in test_documented_deviations).
 CHEN = {  # Chen et al., "Monolingual or Multilingual Instruction Tuning: Which Makes a Better Alpaca"
+    "lid": "§3.4: We use the fastText framework (Joulin et al., 2017) with a recent checkpoint from "
+           "Burchell et al. (2023).",  # OpenLID
+    "fig6": "§4.4: We report the *average* of the score differences across all six test languages seen "
+            "during the instruction-tuning time.",
     "lora_rank": "§3.2: we apply it to the attention matrices and use a rank of 8",
     "lora_table": "Table 1: LoRA modules rank scaling factor dropout learning rate global batch size\t"
                   "query, key, value 8 16 0.05 $3e^{-4}$ 128 5",
@@ -196,6 +200,9 @@ ZEROSHOT = {  # Chirkova & Nikoulina, "Zero-shot cross-lingual transfer in instr
 
 def test_chen_presets(full):
     lora, ft = full["tunings"]["chen-lora"], full["tunings"]["chen-full"]
+    lid = [m for m in full["studies"]["chen2024"]["metrics"] if full["metrics"][m]["kind"] == "lid"]
+    assert [full["metrics"][m]["lid_model"] for m in lid] == ["openlid"], CHEN["lid"]
+    assert full["figures"]["plots"]["fig6"]["languages"] == ["en", "es", "fr", "bg", "ru", "zh"], CHEN["fig6"]
     assert lora["method"] == "lora", CHEN["lora_rank"]
     assert lora["lora"] == {"r": 8, "alpha": 16, "dropout": 0.05}, (CHEN["lora_rank"], CHEN["lora_table"])
     assert lora["learning_rate"] == 3e-4, CHEN["lora_table"]
@@ -241,7 +248,7 @@ def test_chen_data_models_and_evaluation(full):
     judge = full["metrics"]["judge-single"]
     assert judge["kind"] == "judge_single" and full["judges"][judge["judge"]]["model"] == "gpt-3.5-turbo-0613", \
         CHEN["judge"]
-    assert study["metrics"] == ["lid", "judge-single"], CHEN["score"]  # rating x language-ID match
+    assert study["metrics"] == ["lid-openlid", "judge-single"], CHEN["score"]  # rating x language-ID match
     plots = full["figures"]["plots"]
     assert plots["fig5"]["family"] == "bloom" and plots["fig5"]["method"] == ["lora", "full"], CHEN["fig5"]
     assert plots["fig5"]["languages"] == "unseen", CHEN["fig5"]
@@ -321,10 +328,6 @@ DEVIATIONS = {
     "bactrian_max_length": "Bactrian-X Table 7: max seq length | 768 | 1024 | (Multi | Mono); Limitations: the "
                            "maximum sequence length for multilingual models was set to 768 sub-word units.",
     "bactrian_steps": "Bactrian-X Table 7: steps | 100k | 5k |",
-    "chen_lid": "Chen §3.4: We use the fastText framework (Joulin et al., 2017) with a recent checkpoint from "
-                "Burchell et al. (2023).",
-    "chen_fig6": "Chen §4.4: We report the *average* of the score differences across all six test languages seen "
-                 "during the instruction-tuning time.",
     "bactrian_vicuna40": "Bactrian-X §6: We select 5 questions from each category, resulting in 40 questions per "
                          "language.",
     "zs_judge": "Zero-shot App. B: We use the following model: gpt-3.5-turbo-0125",
@@ -340,8 +343,6 @@ def test_documented_deviations(full):
         assert preset["max_length"] == 768 and preset["max_length_by_family"] == {"llama": 1024}, \
             DEVIATIONS["bactrian_max_length"]
         assert preset["epochs"] == 5 and "max_steps" not in preset, DEVIATIONS["bactrian_steps"]
-    assert full["metrics"]["lid"]["lid_model"] == "lid176", DEVIATIONS["chen_lid"]
-    assert full["figures"]["plots"]["fig6"]["languages"] == "all", DEVIATIONS["chen_fig6"]
     assert "limit" not in full["testsets"]["vicuna80"], DEVIATIONS["bactrian_vicuna40"]
     criteria_judge = full["judges"][full["metrics"]["judge-criteria"]["judge"]]
     assert criteria_judge["model"] == "gpt-4-0613", DEVIATIONS["zs_judge"]

