@@ -109,10 +109,7 @@ def size_curves(config: dict, spec: PlotSpec, units: pd.DataFrame, settings: Set
         ax.set_ylabel(_ylabel(units) if c == 0 else "")
         if ceiling:
             ax.set_ylim(0, ceiling)
-    figure_legend(fig, axes, "recipe")
-    missing, incomplete = missing_lists(units)
-    data.insert(0, "figure", spec.name)
-    return FigureResult(fig, axes, data, missing, incomplete)
+    return _finished(fig, axes, spec, units, data)
 
 
 def lid_gap(config: dict, spec: PlotSpec, units: pd.DataFrame, settings: Settings) -> FigureResult:
@@ -175,6 +172,11 @@ def family_bars(config: dict, spec: PlotSpec, units: pd.DataFrame, settings: Set
         ax.set_ylabel(_ylabel(units) if i % axes.shape[1] == 0 else "")
         if ceiling:
             ax.set_ylim(0, ceiling)
+    return _finished(fig, axes, spec, units, data)
+
+
+def _finished(fig, axes, spec: PlotSpec, units: pd.DataFrame, data: pd.DataFrame) -> FigureResult:
+    """The legend of recipes, and the drawn data with the runs or languages that had no scores."""
     figure_legend(fig, axes, "recipe")
     missing, incomplete = missing_lists(units)
     data.insert(0, "figure", spec.name)
