@@ -31,7 +31,9 @@ CRITERIA = ("helpfulness", "language_correctness", "fluency", "factual_accuracy"
     ("Rating: [[2,0]]", 2),
     # the explanation mentions the format; the verdict at the end wins
     ('I must answer as "[[rating]]". The reply is helpful. Rating: [[3]]', 3),
-    ("First impression [[1]] ... on reflection, Rating: [[2]]", 2),
+    # a final rating on its own line after the explanation (where the format puts it), or marked final
+    ("First impression [[1]] ... on reflection:\nRating: [[2]]", 2),
+    ("Score: [[1]] for fluency. Final rating: [[2]]", 2),
 ])
 def test_rating_written_many_ways(text, expected):
     parsed = parse_rating_1_3(text)
@@ -47,6 +49,9 @@ def test_rating_written_many_ways(text, expected):
     ("Rating: [[0]]", "outside 1-3"),
     ("Rating: [[2.5]]", "not one of 1, 2, 3"),
     ("The response is good but could be more detailed.", "no rating"),
+    # two different verdicts in running text: the parser does not pick one
+    ("First impression [[1]] ... on reflection, Rating: [[2]]", "several different ratings: 1, 2"),
+    ("Excellent answer. Rating: 8/10", "out of another maximum"),
 ])
 def test_rating_errors_are_explicit(text, fragment):
     parsed = parse_rating_1_3(text)
