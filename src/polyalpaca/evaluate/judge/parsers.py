@@ -70,14 +70,12 @@ def _number_candidates(answer: JudgeAnswer, patterns, top: int | None) -> list[C
                 end = denominator.end()
                 if top is not None and int(denominator.group(1)) != top:
                     cand.rejected, cand.detail = "other-scale", f"{match.group(1)} out of {denominator.group(1)}"
-            if cand.rejected:
-                pass
-            elif _PERCENT.match(text, cand.end) or _MORE_NUMBERS.match(text, end):
+            before = (max(0, cand.start - 20), cand.start)
+            if cand.rejected is None and (
+                    _PERCENT.match(text, cand.end) or _MORE_NUMBERS.match(text, end)
+                    or _SCALE_BEFORE.search(text, *before) or _NUMBER_BEFORE.search(text, *before)):
                 cand.rejected = "several-numbers"
-                cand.detail = " ".join(text[cand.start:end + 12].split())
-            elif _SCALE_BEFORE.search(text, max(0, cand.start - 20), cand.start) or _NUMBER_BEFORE.search(
-                    text, max(0, cand.start - 20), cand.start):
-                cand.rejected = "several-numbers"
+                cand.detail = " ".join(text[cand.label_start or cand.start:end + 12].split())
             cand.end = end
             found[start] = cand
     return sorted(found.values(), key=lambda c: c.start)
