@@ -8,6 +8,8 @@ from polyalpaca.errors import ConfigError
 from polyalpaca.evaluate.judge.parsers import (
     parse_binary_0_1,
     parse_criteria_json,
+    pair_scores_verdict,
+    parse_pair_scores,
     parse_pair_verdict,
     parse_rating_1_3,
 )
@@ -31,7 +33,9 @@ CRITERIA = ("helpfulness", "language_correctness", "fluency", "factual_accuracy"
     ("Rating: [[2,0]]", 2),
     # the explanation mentions the format; the verdict at the end wins
     ('I must answer as "[[rating]]". The reply is helpful. Rating: [[3]]', 3),
-    ("First impression [[1]] ... on reflection, Rating: [[2]]", 2),
+    # a final rating on its own line after the explanation (where the format puts it), or marked final
+    ("First impression [[1]] ... on reflection:\nRating: [[2]]", 2),
+    ("Score: [[1]] for fluency. Final rating: [[2]]", 2),
 ])
 def test_rating_written_many_ways(text, expected):
     parsed = parse_rating_1_3(text)
@@ -47,6 +51,9 @@ def test_rating_written_many_ways(text, expected):
     ("Rating: [[0]]", "outside 1-3"),
     ("Rating: [[2.5]]", "not one of 1, 2, 3"),
     ("The response is good but could be more detailed.", "no rating"),
+    # two different verdicts in running text: the parser does not pick one
+    ("First impression [[1]] ... on reflection, Rating: [[2]]", "several different ratings: 1, 2"),
+    ("Excellent answer. Rating: 8/10", "out of another maximum"),
 ])
 def test_rating_errors_are_explicit(text, fragment):
     parsed = parse_rating_1_3(text)
@@ -165,3 +172,63 @@ def test_user_template_errors_name_the_file(tmp_path):
         load_template(unknown, "judge_single")
     with pytest.raises(ConfigError, match="not found"):
         load_template(tmp_path / "missing.yaml", "judge_single")
+
+
+# ---------------------------------------------------------------- precision in every format
+PLAIN = ('{"helpfulness": 2, "language_correctness": 3, "fluency": 2, "factual_accuracy": 1, '
+         '"logical_coherence": 2, "harmlessness": 3}')
+
+
+@pytest.mark.parametrize("text, reason", [
+    (PLAIN + "\nOn second thought:\n" + PLAIN.replace('"fluency": 2', '"fluency": 3'), "several"),
+    ("For example: " + PLAIN, "quoted"),
+    ("```python\nscores = " + PLAIN + "\n```", "none"),
+])
+def test_criteria_json_precision(text, reason):
+    parsed = parse_criteria_json(text, CRITERIA)
+    assert parsed.value is None and parsed.reason == reason, parsed
+
+
+def test_criteria_json_repeated_is_one_verdict():
+    assert parse_criteria_json("```json\n" + PLAIN + "\n```\nAgain: " + PLAIN, CRITERIA).ok
+
+
+@pytest.mark.parametrize("text, reason", [
+    ('I must answer in the form "[[A]]".', "quoted"),
+    ("[[A]] if assistant A is better, [[B]] if assistant B is better", "hypothetical"),
+    ("It is either [[A]] or [[B]].", "several-numbers"),
+    ("Assistant A is more detailed: [[A]]. Assistant B is more accurate: [[B]].", "several"),
+    ("```\nverdict = x[A]\n```", "code"),
+])
+def test_pair_verdict_precision(text, reason):
+    parsed = parse_pair_verdict(text)
+    assert parsed.value is None and parsed.reason == reason, parsed
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Assistant A is more thorough.\n[[8, 6]]", (8.0, 6.0)),
+    ("[[7.5,7.5]]", (7.5, 7.5)),
+    ("[8, 9]", (8.0, 9.0)),
+])
+def test_pair_scores(text, expected):
+    parsed = parse_pair_scores(text)
+    assert parsed.ok and parsed.value == expected, parsed
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("[[11, 3]]", "out-of-scale"), ("[[8, 6]] or [[7, 7]]", "several"), ("Both are fine.", "none"), ("", "empty"),
+])
+def test_pair_scores_errors(text, reason):
+    assert parse_pair_scores(text).reason == reason
+
+
+def test_pair_scores_verdict_has_a_tie_margin():
+    assert [pair_scores_verdict(s) for s in ((8, 6), (6, 8), (7, 7.05))] == ["A", "B", "tie"]
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("1 or 0", "none"), ("Answer: 1. On reflection the answer 0 fits.", "several"), ('The format is "Answer: 1".', "quoted"),
+])
+def test_relevance_precision(text, reason):
+    parsed = parse_binary_0_1(text)
+    assert parsed.value is None and parsed.reason == reason, parsed

@@ -25,6 +25,10 @@ def test_smoke_all_builds_every_figure_and_the_report(tmp_path):
         lid = table[table["kind"] == "lid"]  # every LID score sits next to its language's LID ceiling
         assert len(lid) and lid["lid_ceiling"].between(0, 1).all(), study
         assert "LID ceiling: each LID metric" in (work / f"results/tables/{study}.html").read_text()
+        judged = table[table["kind"].str.startswith("judge_") & ~table["metric"].str.contains(".", regex=False)]
+        if len(judged):  # the share of judge answers without a usable verdict, per row and per judge/language
+            assert judged["unparsed_share"].notna().any() and judged["unparsed_share"].dropna().between(0, 1).all()
+            assert "Judge answers without a usable verdict" in (work / f"results/tables/{study}.html").read_text()
         for figure in spec["figures"]:
             assert (work / f"results/figures/{figure}.pdf").stat().st_size > 0, figure
     again = snakemake(work, "-n", "all")

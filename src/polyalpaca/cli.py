@@ -1,4 +1,5 @@
-"""The ``polyalpaca`` command: ``polyalpaca plan --config config.yaml``, ``polyalpaca lid-audit FILE...``."""
+"""The ``polyalpaca`` command: ``polyalpaca plan --config config.yaml``, ``polyalpaca lid-audit FILE...``,
+``polyalpaca judge-parse --format rating --scale 1-10 FILE`` / ``polyalpaca judge-parse --scores results/scores``."""
 
 from __future__ import annotations
 
@@ -54,6 +55,28 @@ def _lid_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _judge_parse(args: argparse.Namespace) -> int:
+    import json
+
+    from .errors import ConfigError
+    from .evaluate.judge.parse_audit import audit_scores, format_counts, parse_lines, parse_scale, parser_for
+
+    scale = parse_scale(args.scale) if args.scale else None
+    if args.scores:
+        if args.files:
+            raise ConfigError("give either FILE (answers with a 'judgment' field) or --scores, not both")
+        print(format_counts(audit_scores(args.scores, scale=scale or (1, 2, 3), on_bad_line=args.on_bad_line)))
+        return 0
+    if not args.files or not args.format:
+        raise ConfigError("give --format and FILE (JSON Lines with a 'judgment' field), or --scores DIR")
+    criteria = tuple(args.criteria.split(",")) if args.criteria else None
+    parse = parser_for(args.format, scale or (1, 2, 3), **({"criteria": criteria} if criteria else {}))
+    for path in args.files:
+        for result in parse_lines(path, parse, on_bad_line=args.on_bad_line):
+            print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="polyalpaca", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -80,6 +103,23 @@ def main(argv: list[str] | None = None) -> int:
     audit.add_argument("--config", default="config.yaml", help="config whose languages: block is the label table "
                                                                "(default: config.yaml)")
     audit.set_defaults(func=_lid_audit)
+    judge_parse = commands.add_parser(
+        "judge-parse", help="what the judge parsers read: per answer of a JSON Lines file with a 'judgment' field, "
+                            "or per judge and template over a run's score files (--scores)")
+    judge_parse.add_argument("files", nargs="*", metavar="FILE", help="JSON Lines with a 'judgment' field "
+                                                                      "(other fields are ignored)")
+    judge_parse.add_argument("--format", choices=("rating", "criteria", "pair", "pair-scores", "binary"),
+                             help="the answer format: rating ([[2]]), criteria (six-criteria JSON), pair ([[A]]), "
+                                  "pair-scores ([[8, 6]]), binary (0/1)")
+    judge_parse.add_argument("--scale", help="rating scale LOW-HIGH (default 1-3, the built-in templates')")
+    judge_parse.add_argument("--criteria", help="comma-separated JSON keys of --format criteria "
+                                                "(default: the six criteria of criteria-v1)")
+    judge_parse.add_argument("--scores", nargs="+", metavar="PATH",
+                             help="score files or directories (e.g. results/scores): count parsed and unparsed "
+                                  "answers per judge and template, and why")
+    judge_parse.add_argument("--on-bad-line", choices=("fail", "skip"), default="fail",
+                             help="stop at a malformed line (fail, default) or log and skip it")
+    judge_parse.set_defaults(func=_judge_parse)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

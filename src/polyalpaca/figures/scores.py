@@ -9,6 +9,9 @@ Sub-metrics are derived from kind-specific fields of the score records:
 - ``judge_pairwise``: ``<m>`` = 1 win / 0.5 tie / 0 loss, ``<m>.win|tie|loss`` as 0/1 indicators.
 
 A record with ``"value": null`` could not be scored: it is counted as an error, never dropped silently.
+A judge record also counts the judge answers it used (``answered``) and those that gave no usable
+verdict (``unparsed``), kept per prompt on the metric's own row (``NaN`` for other metrics and for
+records written before the counts existed).
 """
 
 from __future__ import annotations
@@ -43,7 +46,8 @@ VALUE_RANGE = {
     "lid": (0.0, 1.0), "spellcheck": (0.0, 1.0), "relevance": (0.0, 1.0), "judge_single": (0.0, 3.0),
     "judge_criteria": (1.0, 3.0), "judge_pairwise": (0.0, 1.0),
 }
-PROMPT_COLUMNS = ["model", "trainset", "tuning", "testset", "lang", "metric", "kind", "id", "value", "error", "skipped"]
+PROMPT_COLUMNS = ["model", "trainset", "tuning", "testset", "lang", "metric", "kind", "id", "value", "error", "skipped",
+                  "answered", "unparsed"]
 KEY_COLUMNS = ["model", "trainset", "tuning", "testset", "lang", "metric"]
 
 
@@ -101,6 +105,14 @@ def _record_values(record: dict, inp: ScoreInput) -> dict[str, float | None]:
     return {m: value}
 
 
+def _answer_counts(record: dict) -> dict:
+    """``answered``/``unparsed`` of a judge record (both counted by the judge stage), else nothing."""
+    answered, unparsed = record.get("answered"), record.get("unparsed")
+    if isinstance(answered, int) and isinstance(unparsed, int) and 0 <= unparsed <= answered:
+        return {"answered": answered, "unparsed": unparsed}
+    return {}
+
+
 def read_score_file(inp: ScoreInput, on_bad_line: str = "fail") -> list[dict]:
     """Rows (one per prompt and sub-metric) of one score file; errors name ``path:line``."""
     rows: list[dict] = []
@@ -126,16 +138,17 @@ def read_score_file(inp: ScoreInput, on_bad_line: str = "fail") -> list[dict]:
     n_errors = 0
     for record in iter_jsonl(inp.path, on_bad_line=on_bad_line, check=check):
         values = record["_values"]
+        answers = _answer_counts(record)
         if values is None:
             n_errors += 1
             for name in names:
                 rows.append({**base, "metric": name, "id": record["id"], "value": math.nan, "error": True,
-                             "skipped": False})
+                             "skipped": False, **(answers if name == inp.metric else {})})
             continue
         for name in names:
             v = values[name]
             rows.append({**base, "metric": name, "id": record["id"], "value": math.nan if v is None else v,
-                         "error": False, "skipped": v is None})
+                         "error": False, "skipped": v is None, **(answers if name == inp.metric else {})})
     if n_errors:
         log.debug("%s: %d of %d prompts have no value (errors)", inp.path, n_errors, len(seen))
     if not seen:
@@ -169,6 +182,8 @@ def load_prompt_scores(inputs: list[ScoreInput], on_bad_line: str = "fail") -> p
     frame["value"] = frame["value"].astype(float)
     frame["error"] = frame["error"].astype(bool)
     frame["skipped"] = frame["skipped"].astype(bool)
+    frame["answered"] = frame["answered"].astype(float)
+    frame["unparsed"] = frame["unparsed"].astype(float)
     return frame
 
 

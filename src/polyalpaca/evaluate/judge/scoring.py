@@ -9,7 +9,9 @@
   with the order is a tie; ``value`` 1.0 win / 0.5 tie / 0.0 loss.
 
 An unparseable answer is asked again ``parse_retries`` times, then recorded with ``error`` and the
-raw text. Every record ends with a ``value`` or an ``error``.
+raw text. Every record ends with a ``value`` or an ``error``, and counts the judge answers it used
+(``answered``) and how many of them gave no usable verdict (``unparsed``): the study tables report
+that share per judge and language.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import logging
 from dataclasses import dataclass, field
 
 from .calls import Answer, Call, ItemError
-from .parsers import parse_answer
+from .parsers import pair_scores_verdict, parse_answer
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,7 @@ class Judgment:
     value: object = None
     error: str | None = None
     answers: list[Answer] = field(default_factory=list)
+    unparsed: int = 0  # answers that gave no usable verdict
 
     @property
     def raw(self) -> str | None:
@@ -75,6 +78,7 @@ class Scorer:
                 judgment.value = parsed.value
                 return judgment
             last_error = parsed.error
+            judgment.unparsed += 1
             log.debug("unparseable answer (%s), attempt %d", parsed.error, attempt + 1)
         judgment.error = f"unparseable answer after {len(judgment.answers)} attempts: {last_error}"
         return judgment
@@ -93,6 +97,7 @@ class Scorer:
                    "judge_pairwise": self._pairwise}[self.job.kind]
         combine(record, judgments, lid)
         answers = [a for j in judgments for a in j.answers]
+        record.update(answered=len(answers), unparsed=sum(j.unparsed for j in judgments))
         record.update(self._provenance(answers))
         if record.get("error") is None:
             record.pop("error", None)
@@ -159,6 +164,10 @@ class Scorer:
 
     def _pairwise(self, record: dict, judgments: list[Judgment], lid: dict | None) -> None:
         ab, ba = judgments
+        if self.template.output_format == "pair_scores":  # (score A, score B) -> A | B | tie
+            record.update(scores_ab=ab.value, scores_ba=ba.value)
+            ab.value = pair_scores_verdict(ab.value) if ab.value else None
+            ba.value = pair_scores_verdict(ba.value) if ba.value else None
         # order ab: A = this run; order ba: A = the reference
         to_run_ab = {"A": "win", "B": "loss", "tie": "tie"}
         to_run_ba = {"A": "loss", "B": "win", "tie": "tie"}
