@@ -19,7 +19,7 @@ rule judge:
     input:
         unpack(get_judge_inputs),
     output:
-        "results/scores/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.jsonl",
+        surface_metrics.SCORES,
     log:
         "logs/evaluate/judge/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.log",
     benchmark:

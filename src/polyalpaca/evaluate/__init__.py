@@ -8,10 +8,10 @@ the test prompts) and :mod:`.spellcheck`
 from __future__ import annotations
 
 from ..config import study_runs
-from ..grid import metric_outputs
+from ..grid import OUTPUTS, metric_outputs
 
 SURFACE_KINDS = ("lid", "spellcheck")
-SCORES = "results/scores/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.jsonl"
+SCORES = OUTPUTS["score"]
 
 
 def metric_names(config: dict, kind: str) -> list[str]:

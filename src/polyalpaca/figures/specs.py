@@ -20,6 +20,7 @@ from pathlib import Path
 from ..config import Run, study_runs, trainset_languages
 from ..effects import drawn_view
 from ..errors import ConfigError
+from ..grid import OUTPUTS
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,10 @@ class ScoreInput:
 
 
 def score_path(root: str | Path, metric: str, model: str, trainset: str, tuning: str, testset: str, lang: str) -> str:
-    return str(Path(root) / "scores" / metric / model / trainset / tuning / testset / f"{lang}.jsonl")
+    """The score file of the grid's path table (``OUTPUTS["score"]``), below ``root`` instead of results/."""
+    path = Path(OUTPUTS["score"].format(metric=metric, model=model, trainset=trainset, tuning=tuning,
+                                        testset=testset, lang=lang))
+    return str(Path(root) / path.relative_to("results"))
 
 
 def _as_tuple(value) -> tuple:

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from ...effects import result_view
 from ...errors import ConfigError
-from ...grid import metric_outputs
+from ...grid import OUTPUTS, metric_outputs
 from .settings import KINDS, JudgeJob
 from .templates import builtin_template_path
 
-SCORE = "results/scores/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.jsonl"
+SCORE = OUTPUTS["score"]
 GENERATION = "results/generations/{model}/{trainset}/{tuning}/{testset}/{lang}.jsonl"
 
 
