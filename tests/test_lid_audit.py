@@ -129,18 +129,18 @@ def raw_config():
 
 
 @pytest.mark.parametrize("lid, message", [
-    ({"candidates": ["en", "xx"]}, r"metrics.lid.candidates\[1\]: 'xx' is not defined in languages"),
+    ({"candidates": ["en", "xx"]}, r"metrics.lid-openlid.candidates\[1\]: 'xx' is not defined in languages"),
     ({"candidates": ["en", "fr"]},
-     r"metrics.lid.candidates: 'bg' is scored in studies.chen2024 but is not a candidate"),
-    ({"equivalents": {"nb": ["nn"]}}, r"metrics.lid.equivalents.nb: 'nb' is not defined in languages"),
-    ({"candidates": "any"}, r"metrics.lid.candidates: 'any' is not one of \['all', 'study'\]"),
-    ({"uncertain": "mismatch"}, r"metrics.lid.uncertain: 'mismatch' is not one of"),
+     r"metrics.lid-openlid.candidates: 'bg' is scored in studies.chen2024 but is not a candidate"),
+    ({"equivalents": {"nb": ["nn"]}}, r"metrics.lid-openlid.equivalents.nb: 'nb' is not defined in languages"),
+    ({"candidates": "any"}, r"metrics.lid-openlid.candidates: 'any' is not one of \['all', 'study'\]"),
+    ({"uncertain": "mismatch"}, r"metrics.lid-openlid.uncertain: 'mismatch' is not one of"),
 ])
 def test_bad_lid_metric_settings_name_the_key(raw_config, lid, message):
     from polyalpaca.config import validate_config
     from polyalpaca.errors import ConfigError
 
-    raw_config["metrics"]["lid"].update(lid)
+    raw_config["metrics"]["lid-openlid"].update(lid)  # Chen et al.'s LID metric
     with pytest.raises(ConfigError, match=message):
         validate_config(raw_config)
 
@@ -149,9 +149,9 @@ def test_a_scored_language_without_a_label_for_the_model_is_named(raw_config):
     from polyalpaca.config import validate_config
     from polyalpaca.errors import ConfigError
 
-    raw_config["metrics"]["lid"]["lid_model"] = "lingua"
+    raw_config["metrics"]["lid-openlid"]["lid_model"] = "lingua"
     del raw_config["languages"]["bn"]["lingua"]
-    with pytest.raises(ConfigError, match=r"languages.bn: no lingua label, but metric 'lid' \(lid_model lingua\) "
+    with pytest.raises(ConfigError, match=r"languages.bn: no lingua label, but metric 'lid-openlid' \(lid_model lingua\) "
                                           r"must name 'bn' in studies.chen2024"):
         validate_config(raw_config)
 

@@ -145,13 +145,14 @@ def test_surface_metric_targets_and_params_on_the_paper_grid():
     assert evaluate.metric_names(config, "spellcheck") == ["spell"]
     targets = evaluate.surface_score_targets(config)
     assert "results/scores/spell/llama2-7b/dolly-en/zs-full-lr1e-5/alpacafarm_eval/pt.jsonl" in targets
-    assert "results/scores/lid/pythia-70m/alpaca-mono-fr/chen-lora/oasst_test/fr.jsonl" in targets
+    assert "results/scores/lid-openlid/pythia-70m/alpaca-mono-fr/chen-lora/oasst_test/fr.jsonl" in targets
     assert not any(t.startswith("results/scores/spell/") and "/oasst_test/" in t for t in targets)
     assert evaluate.spell_languages(config, "fr") == {"fr": {"hunspell": "fr_FR"}}
     assert evaluate.spell_languages(config, "zh") == {"zh": {}}
     # the dictionary folder and the OpenLID path are operational: read by the job, not params
     assert evaluate.spell_settings(config) == {"missing_dictionary": "fail"}
-    assert evaluate.lid_params(config, "lid", "oasst_test") == {
-        "model": "lid176", "candidates": config["testsets"]["oasst_test"]["languages"],
+    assert evaluate.lid_params(config, "lid-openlid", "oasst_test") == {
+        "model": "openlid", "candidates": config["testsets"]["oasst_test"]["languages"],
         "equivalents": {"no": ["nb", "nn", "nno_Latn"]}, "min_prob": None, "uncertain": "match"}
+    assert evaluate.lid_languages(config, "lid-openlid")["no"] == {"openlid": "nob_Latn"}
     assert evaluate.lid_languages(config, "lid")["no"] == {"lid176": "no"}
