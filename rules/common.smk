@@ -9,15 +9,8 @@ sys.path.insert(
     0, str(Path(workflow.basedir) / "src")
 )  # use the checkout's library even if not installed
 
-from polyalpaca.config import (
-    all_runs,
-    study_runs,
-    translation_pairs,
-    used_models,
-    used_trainsets,
-    validate_config,
-)
-from polyalpaca.effects import drawn_view, result_view
+from polyalpaca.config import all_runs, validate_config
+from polyalpaca.effects import result_view
 from polyalpaca.errors import ConfigError
 from polyalpaca.provenance import script_code_version
 import polyalpaca.evaluate as surface_metrics

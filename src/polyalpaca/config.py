@@ -323,9 +323,3 @@ def translation_pairs(config: dict) -> list[tuple[str, str]]:
     return sorted(pairs)
 
 
-def used_models(config: dict) -> list[str]:
-    names = {run.model for run in all_runs(config)}
-    for judge in config.get("judges", {}).values():
-        if judge["backend"] == "local":
-            names.add(judge["model"])
-    return sorted(names)

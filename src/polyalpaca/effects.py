@@ -20,7 +20,6 @@ from referencing._core import Resolver
 
 from .config import SCHEMA_DIR, _registry
 
-EFFECTS = ("result", "operational", "cosmetic")
 ANNOTATION = "x-effect"
 Path_ = Sequence["str | int"]
 

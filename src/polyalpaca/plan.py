@@ -18,7 +18,6 @@ its counts with the full-grid dry run). Jobs shared by studies count once in the
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from . import grid
@@ -264,7 +263,3 @@ def format_plan(config: dict, rows: list[Row]) -> str:
     if any(LANG_PLACEHOLDER in ts for s in config["studies"].values() for b in s["runs"] for ts in b["trainsets"]):
         lines.append("runs with a {lang} trainset are generated and judged in that language only.")
     return "\n".join(lines)
-
-
-def gpu_hours_total(rows: list[Row]) -> float:
-    return math.fsum(r.gpu_hours for r in rows if r.study == "total")

@@ -36,10 +36,6 @@ def _load_all() -> dict[str, Template]:
     }
 
 
-def template_names() -> list[str]:
-    return sorted(_load_all())
-
-
 def get_template(name: str) -> Template:
     templates = _load_all()
     if name not in templates:

@@ -12,8 +12,6 @@ from typing import Callable
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
 
-PROMPT_FORMATS = frozenset({"prompts", "vicuna", "alpacafarm"})
-
 
 def _text(record: dict, key: str, *, required: bool = True) -> str:
     if key not in record or record[key] is None:
