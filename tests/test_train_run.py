@@ -133,6 +133,59 @@ def test_killed_run_resumes_from_its_checkpoint_and_ends_at_the_same_step(tmp_pa
                                                                        rel=1e-4)
 
 
+def test_run_killed_during_a_save_resumes_from_the_newest_complete_checkpoint(tmp_path, models, data, monkeypatch,
+                                                                            caplog):
+    """Killed while writing checkpoint-4 (after its weights and optimizer, before the trainer state the
+    Trainer writes last): the restart sets checkpoint-4 aside and resumes from checkpoint-2."""
+    from transformers.trainer_callback import TrainerState
+
+    tuning = make_tuning("lora", "llama", max_steps=6, eval_every=2, select_best="last")
+    job = make_job(tmp_path, models["llama"], "llama", tuning, data)
+    save_state = TrainerState.save_to_json
+
+    def killed_at_step_4(state, path):
+        if state.global_step == 4:
+            raise _Killed("killed while saving step 4")
+        return save_state(state, path)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(TrainerState, "save_to_json", killed_at_step_4)
+        with pytest.raises(_Killed, match="step 4"):
+            run_training(job)
+    ckpt = Path(job.checkpoint_dir)
+    cut = ckpt / "checkpoint-4"
+    assert any(cut.glob("adapter_model.*")) and not (cut / "trainer_state.json").exists()
+    with caplog.at_level("WARNING", logger="polyalpaca.train.checkpoints"):
+        resumed = _log(run_training(job))
+    assert resumed["resumed_from"].endswith("checkpoint-2") and resumed["steps"] == 6
+    assert "checkpoint-4 is incomplete (no trainer_state.json" in caplog.text
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal on a machine without a usable GPU")
+def test_a_job_given_a_gpu_it_cannot_see_refuses_to_train_on_cpu(tmp_path, models, data):
+    from polyalpaca.errors import PolyalpacaError
+
+    job = make_job(tmp_path, models["llama"], "llama", make_tuning("lora", "llama"), data)
+    job = type(job)(**{**job.to_dict(), "gpus": 1})
+    with pytest.raises(PolyalpacaError, match=r"given 1 GPU\(s\) \(resources.gpu\) but torch sees 0 .*Not training on CPU"):
+        run_training(job)
+    assert not Path(job.checkpoint_dir).exists() and not Path(job.output_dir).exists()
+
+
+def test_deepspeed_shards_without_their_latest_tag_are_incomplete(tmp_path):
+    from polyalpaca.train.checkpoints import incomplete_reason, newest_complete_checkpoint
+
+    for step, latest in ((2, True), (4, False)):
+        path = tmp_path / f"checkpoint-{step}"
+        (path / f"global_step{step}").mkdir(parents=True)
+        (path / "trainer_state.json").write_text(json.dumps({"global_step": step}))
+        if latest:
+            (path / "latest").write_text(f"global_step{step}")
+    assert incomplete_reason(tmp_path / "checkpoint-4") == "DeepSpeed shards without their 'latest' tag"
+    assert newest_complete_checkpoint(tmp_path) == str(tmp_path / "checkpoint-2")
+    assert (tmp_path / "incomplete-checkpoint-4").is_dir() and not (tmp_path / "checkpoint-4").exists()
+
+
 def test_run_killed_after_its_last_checkpoint_publishes_the_best_one_without_extra_steps(tmp_path, models, data):
     from transformers import TrainerCallback
 

@@ -17,6 +17,6 @@ run_training(TrainJob(
     base_model=sm.input.base, train_file=sm.input.train, val_file=sm.input.val,
     output_dir=sm.output.model,
     checkpoint_dir=str(Path(settings.checkpoint_root, sm.wildcards.model, sm.wildcards.trainset, sm.wildcards.tuning)),
-    tuning=sm.params.tuning, settings=settings, processes=gpus or settings.cpu_processes,
+    tuning=sm.params.tuning, settings=settings, processes=gpus or settings.cpu_processes, gpus=gpus,
     threads=sm.threads, seed=sm.params.seed, on_bad_line=sm.params.on_bad_line,
 ))

@@ -82,6 +82,22 @@ def publish(staging: Path, output: Path) -> None:
     os.replace(staging, output)
 
 
+def check_gpus(job: TrainJob) -> None:
+    """A job given GPUs must see them: with a driver too old for torch's CUDA build, or devices hidden,
+    ``torch.cuda.is_available()`` is false and training would silently run on CPU until the time limit."""
+    if job.gpus == 0:
+        return
+    import torch
+
+    seen = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if seen < job.gpus:
+        raise PolyalpacaError(
+            f"{job.run_id}: the job was given {job.gpus} GPU(s) (resources.gpu) but torch sees {seen} (torch "
+            f"{torch.__version__}, built for CUDA {torch.version.cuda}; CUDA_VISIBLE_DEVICES="
+            f"{os.environ.get('CUDA_VISIBLE_DEVICES')!r}). Not training on CPU: check the node's NVIDIA driver "
+            "against torch's CUDA version, or run without GPUs (resources.gpu 0)")
+
+
 def run_training(job: TrainJob, *, callbacks: Sequence[Any] = (), worker_env: dict[str, str] | None = None) -> Path:
     """Train ``job`` and publish its output folder; returns the output path.
 
@@ -89,6 +105,7 @@ def run_training(job: TrainJob, *, callbacks: Sequence[Any] = (), worker_env: di
     torchrun. ``callbacks`` (in-process runs only) are extra ``TrainerCallback`` objects.
     """
     started = time.time()
+    check_gpus(job)
     check_inputs(job)
     ckpt = prepare_checkpoint_dir(job)
     staging, output = job.staging_dir, Path(job.output_dir)

@@ -240,6 +240,7 @@ class TrainJob:
     tuning: TuningParams
     settings: TrainSettings = field(default_factory=TrainSettings)
     processes: int = 1
+    gpus: int = 0  # what the job was given (resources.gpu): checked against what torch sees
     threads: int = 1
     seed: int = 42
     on_bad_line: str = "fail"
@@ -278,7 +279,7 @@ class TrainJob:
     def fingerprint(self) -> dict[str, Any]:
         """What a checkpoint depends on: resuming under a different fingerprint would mix two runs."""
         data = self.to_dict()
-        for key in ("output_dir", "checkpoint_dir", "threads"):
+        for key in ("output_dir", "checkpoint_dir", "threads", "gpus"):  # gpus: already in processes
             data.pop(key)
         # the same declaration as the rule's params (x-effect in the schema): every result setting
         data["settings"] = {k: v for k, v in data["settings"].items() if effect_of(("train", k)) == "result"}

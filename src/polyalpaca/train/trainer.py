@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import ConfigError, DataError
+from .checkpoints import newest_complete_checkpoint
 from .data import EncodeStats, LengthGroupedBatchSampler, PadCollator, encode_records, make_batches, read_records
 from .launch import uses_deepspeed, write_deepspeed_config
 from .models import PROBE_FILE, apply_lora, load_base_model, load_tokenizer, model_dtype, probe_batch, probe_logits
@@ -145,7 +146,6 @@ def train_worker(job: TrainJob, *, callbacks: Sequence[Any] = ()) -> dict | None
     import transformers
     from transformers import TrainingArguments
     from transformers.trainer_callback import PrinterCallback
-    from transformers.trainer_utils import get_last_checkpoint
 
     started = time.time()
     transformers.utils.logging.disable_progress_bar()
@@ -175,7 +175,7 @@ def train_worker(job: TrainJob, *, callbacks: Sequence[Any] = ()) -> dict | None
     log.info("%s: %d train / %d val examples, %d batches per epoch, schedule %s", job.run_id, len(train_ds),
              len(val_ds), len(sampler), schedule)
 
-    resume = get_last_checkpoint(str(checkpoint_dir)) if checkpoint_dir.is_dir() else None
+    resume = newest_complete_checkpoint(checkpoint_dir)
     probe = probe_batch(val_ds if len(val_ds) else train_ds, s.probe_examples, tokenizer.pad_token_id)
     info = {"schedule": schedule, "cuda": cuda, "bf16": cuda and t.bf16, "deepspeed": None,
             "stats": (train_stats, val_stats), "started": started, "resume": resume}
