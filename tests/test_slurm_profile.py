@@ -135,6 +135,14 @@ def test_partition_and_account_from_environment(dry_run):
     assert "mem_mb=4000" in res["cpu"] and "runtime=60" in res["cpu"]
 
 
+def test_gpu_jobs_stay_on_one_node_with_cpus_per_gpu_and_the_gpu_type(dry_run):
+    res = dry_run({"POLYALPACA_SLURM_GPU_CONSTRAINT": "a100|h100", "POLYALPACA_SLURM_CPUS_PER_GPU": "6"})
+    assert "nodes=1" in res["gpu"] and "cpus_per_gpu=6" in res["gpu"] and "slurm_extra=-C 'a100|h100'" in res["gpu"]
+    assert "nodes=" not in res["cpu"] and "slurm_extra" not in res["cpu"]
+    bare = dry_run({})
+    assert "cpus_per_gpu=8" in bare["gpu"] and re.search(r"slurm_extra=(,|$)", bare["gpu"])
+
+
 def test_unset_variables_fall_back_to_sbatch_defaults(dry_run):
     res = dry_run({"SBATCH_ACCOUNT": "acct0", "SBATCH_PARTITION": "main"})
     assert "slurm_account=acct0" in res["cpu"] and "slurm_partition=main" in res["gpu"]
@@ -164,6 +172,10 @@ def test_plugin_submits_a_multi_gpu_job_as_one_task():
     call = get_submit_command(job, params) + set_gres_string(job)
     assert "--gpus=4" in call and "--cpus-per-task=8" in call
     assert "ntasks" not in call, call
+    # the profile's GPU settings: one node, CPUs per GPU, the GPU type
+    pinned = get_submit_command(_Job(threads=4, gpu=4, nodes=1, cpus_per_gpu=8, slurm_extra="-C 'a100|h100'"), params)
+    assert "--nodes=1" in pinned and "--cpus-per-gpu=8" in pinned and "--cpus-per-task" not in pinned
+    assert "-C 'a100|h100'" in pinned
     # what the profile must never do: any task count turns into one copy per GPU
     with_tasks = get_submit_command(_Job(threads=8, gpu=4, tasks=1), params)
     assert "--ntasks-per-gpu=1" in with_tasks
