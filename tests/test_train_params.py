@@ -195,3 +195,12 @@ def test_deepspeed_accepts_our_configs_after_the_trainer_fills_them(stage):
     parsed = DeepSpeedConfig(hf.config)
     assert (parsed.zero_optimization_stage, parsed.train_batch_size, parsed.gradient_clipping) == (stage, 32, 1.0)
     assert parsed.zero_config.gather_16bit_weights_on_model_save is (stage == 3)
+
+
+def test_activation_checkpointing_is_on_for_full_fine_tuning_by_default():
+    settings = TrainSettings.from_config(load_config(Path(__file__).parents[1] / "config.yaml")["train"])
+    assert settings.gradient_checkpointing == "auto"
+    assert settings.checkpoints_activations("full") and not settings.checkpoints_activations("lora")
+    assert TrainSettings.from_config({"gradient_checkpointing": True}).checkpoints_activations("lora")
+    with pytest.raises(ConfigError, match=r"train.gradient_checkpointing: auto, true or false, got 'yes'"):
+        TrainSettings.from_config({"gradient_checkpointing": "yes"})

@@ -157,7 +157,7 @@ class TrainSettings:
     group_by_length: bool
     length_group_size: int
     dataloader_workers: int
-    gradient_checkpointing: bool
+    gradient_checkpointing: bool | str
     max_grad_norm: float
     cpu_processes: int
     probe_examples: int
@@ -173,6 +173,14 @@ class TrainSettings:
                      "length_group_size", "cpu_processes", "probe_examples"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"train.{name}: must be >= 1, got {getattr(self, name)}")
+        if self.gradient_checkpointing not in ("auto", True, False):
+            raise ConfigError(f"train.gradient_checkpointing: auto, true or false, got {self.gradient_checkpointing!r}")
+
+    def checkpoints_activations(self, method: str) -> bool:
+        """Whether a run of ``method`` recomputes activations (``auto``: full fine-tuning only)."""
+        if self.gradient_checkpointing == "auto":
+            return method == "full"
+        return bool(self.gradient_checkpointing)
 
     @classmethod
     def from_config(cls, block: dict[str, Any] | None) -> "TrainSettings":

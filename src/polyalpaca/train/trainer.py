@@ -235,12 +235,12 @@ def train_worker(job: TrainJob, *, callbacks: Sequence[Any] = ()) -> dict | None
         ddp_backend="gloo" if world > 1 and not cuda else None,
         ddp_find_unused_parameters=False,
         include_num_input_tokens_seen="non_padding",
-        activation_checkpointing=s.gradient_checkpointing,
+        activation_checkpointing=s.checkpoints_activations(t.method),
         deepspeed=deepspeed_path,
     )
     model = load_base_model(job.base_model, model_dtype(job, cuda))  # after args: ZeRO-3 loads sharded
     if t.method == "lora":
-        if s.gradient_checkpointing:
+        if s.checkpoints_activations(t.method):
             model.enable_input_require_grads()
         model = apply_lora(model, job)
 
