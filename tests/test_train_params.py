@@ -204,3 +204,23 @@ def test_activation_checkpointing_is_on_for_full_fine_tuning_by_default():
     assert TrainSettings.from_config({"gradient_checkpointing": True}).checkpoints_activations("lora")
     with pytest.raises(ConfigError, match=r"train.gradient_checkpointing: auto, true or false, got 'yes'"):
         TrainSettings.from_config({"gradient_checkpointing": "yes"})
+
+
+def test_deepspeed_jobs_go_through_torchrun_even_on_one_gpu(tmp_path):
+    """ZeRO-3 loading outside torchrun falls back to MPI discovery and dies: every DeepSpeed job is launched."""
+    from polyalpaca.train.run import launches_workers
+
+    from .test_train_support import make_job, make_tuning
+
+    data = (tmp_path / "train.jsonl", tmp_path / "val.jsonl")
+
+    def job(method, gpus, processes=1, stage=3):
+        made = make_job(tmp_path, tmp_path, "llama", make_tuning(method, deepspeed_stage=stage), data,
+                        processes=processes)
+        return TrainJob(**{**made.to_dict(), "gpus": gpus})
+
+    assert launches_workers(job("full", gpus=1))  # one GPU, ZeRO-3: torchrun with one process
+    assert not launches_workers(job("full", gpus=1, stage=0))  # no DeepSpeed: in this process
+    assert not launches_workers(job("lora", gpus=1))  # LoRA never uses DeepSpeed
+    assert not launches_workers(job("full", gpus=0))  # CPU: same code, no DeepSpeed
+    assert launches_workers(job("lora", gpus=0, processes=2))  # several processes: always torchrun

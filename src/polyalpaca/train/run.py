@@ -19,7 +19,7 @@ from typing import Any, Sequence
 
 from ..errors import ConfigError, DataError, PolyalpacaError
 from ..io import write_json
-from .launch import launch_command
+from .launch import launch_command, uses_deepspeed
 from .settings import TrainJob
 from .models import PROBE_FILE
 from .trainer import train_worker
@@ -98,11 +98,19 @@ def check_gpus(job: TrainJob) -> None:
             "against torch's CUDA version, or run without GPUs (resources.gpu 0)")
 
 
+def launches_workers(job: TrainJob) -> bool:
+    """Whether the job runs under torchrun: several processes, or DeepSpeed even on one GPU (its ZeRO-3
+    loading calls ``init_distributed``, which without torchrun's RANK/MASTER_* variables falls back to MPI
+    discovery and dies importing mpi4py)."""
+    return job.processes > 1 or uses_deepspeed(job.tuning.method, job.tuning.deepspeed_stage, job.gpus > 0)
+
+
 def run_training(job: TrainJob, *, callbacks: Sequence[Any] = (), worker_env: dict[str, str] | None = None) -> Path:
     """Train ``job`` and publish its output folder; returns the output path.
 
-    ``job.processes == 1`` trains in this process; more start ``job.processes`` workers with
-    torchrun. ``callbacks`` (in-process runs only) are extra ``TrainerCallback`` objects.
+    One process without DeepSpeed trains in this process; otherwise :func:`launches_workers` and
+    torchrun starts ``job.processes`` workers. ``callbacks`` (in-process runs only) are extra
+    ``TrainerCallback`` objects.
     """
     started = time.time()
     check_gpus(job)
@@ -111,7 +119,7 @@ def run_training(job: TrainJob, *, callbacks: Sequence[Any] = (), worker_env: di
     staging, output = job.staging_dir, Path(job.output_dir)
     shutil.rmtree(staging, ignore_errors=True)
     (ckpt / PROBE_FILE).unlink(missing_ok=True)
-    if job.processes == 1:
+    if not launches_workers(job):
         train_worker(job, callbacks=callbacks)
     else:
         if callbacks:
