@@ -21,8 +21,9 @@ log = logging.getLogger(__name__)
 
 def require_vllm() -> None:
     if importlib.util.find_spec("vllm") is None:
-        raise ConfigError("generate.backend: 'vllm' is chosen but the vllm package is not installed; install it on a "
-                          "GPU machine (pip install vllm) or set generate.backend: transformers")
+        raise ConfigError("generate.backend: 'vllm' is chosen but the vllm package is not installed. vLLM pins its own "
+                          "torch and transformers (they conflict with polyalpaca's: see pyproject.toml), so it needs an "
+                          "environment of its own on a GPU machine; otherwise set generate.backend: transformers")
 
 
 def generate_texts_vllm(run_dir: str | Path, base_dir: str | Path, prompts: Sequence[str], decoding: DecodingParams,

@@ -193,7 +193,7 @@ def train_worker(job: TrainJob, *, callbacks: Sequence[Any] = ()) -> dict | None
 
         if importlib.util.find_spec("deepspeed") is None:
             raise ConfigError(f"tunings.{t.name}.deepspeed_stage: {t.deepspeed_stage} needs the deepspeed package "
-                              "on GPUs (pip install 'polyalpaca[gpu]'), or set deepspeed_stage: 0")
+                              "on GPUs (pip install 'polyalpaca[deepspeed]'), or set deepspeed_stage: 0")
         deepspeed_path = str(write_deepspeed_config(checkpoint_dir / "deepspeed.json", t.deepspeed_stage,
                                                     bf16=t.bf16, max_grad_norm=s.max_grad_norm))
     elif t.deepspeed_stage and t.method == "full":
