@@ -55,6 +55,8 @@ class JudgeConfig:
             raise ConfigError(f"{where}.model: required")
         if self.local_answer not in ("label_probs", "generate"):
             raise ConfigError(f"{where}.local_answer: {self.local_answer!r} is not one of label_probs, generate")
+        if self.local_answer == "generate" and self.backend != "local":
+            raise ConfigError(f"{where}.local_answer: generate is for backend local (an API judge always writes text)")
         if self.api_key_env is not None and not _ENV_NAME.match(self.api_key_env):
             raise ConfigError(f"{where}.api_key_env: {self.api_key_env!r} must be the NAME of an environment "
                               "variable (e.g. OPENAI_API_KEY), not the key itself")
