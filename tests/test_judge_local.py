@@ -69,6 +69,13 @@ def test_local_judge_needs_a_model_and_a_local_section(tmp_path, tiny_judge):
                   template=template)
 
 
+def test_local_answer_is_checked():
+    with pytest.raises(Exception, match=r"judges\.fake\.local_answer: 'sample' is not one of"):
+        JudgeConfig(name="fake", backend="local", model="tiny-judge", local_answer="sample")
+    with pytest.raises(Exception, match=r"judges\.fake\.local_answer: generate is for backend local"):
+        JudgeConfig(name="fake", backend="openai", model="gpt", local_answer="generate")
+
+
 def test_label_probabilities_single_and_multi_token(tiny_judge):
     from polyalpaca.evaluate.judge import JudgeSettings
     from polyalpaca.evaluate.judge.local_backend import LocalBackend

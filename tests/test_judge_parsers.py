@@ -54,6 +54,10 @@ def test_rating_written_many_ways(text, expected):
     # two different verdicts in running text: the parser does not pick one
     ("First impression [[1]] ... on reflection, Rating: [[2]]", "several different ratings: 1, 2"),
     ("Excellent answer. Rating: 8/10", "out of another maximum"),
+    # a real SmolLM2-135M "judgment" (smoke run): it continued the judged answer's numbered list, cut off
+    # at 16 tokens; the lone "2" is the next item's number, not a rating
+    ("1. Language learning can enhance cognitive abilities and improve overall academic performance.\n2",
+     "2 alone on a line of a numbered list"),
 ])
 def test_rating_errors_are_explicit(text, fragment):
     parsed = parse_rating_1_3(text)

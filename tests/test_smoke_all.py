@@ -31,6 +31,17 @@ def test_smoke_all_builds_every_figure_and_the_report(tmp_path):
             assert "Judge answers without a usable verdict" in (work / f"results/tables/{study}.html").read_text()
         for figure in spec["figures"]:
             assert (work / f"results/figures/{figure}.pdf").stat().st_size > 0, figure
+    # the real model (SmolLM2-135M-Instruct): its LID numbers, and its judge's free-text answers, each
+    # either parsed or counted as unparsed (a row with no verdict at all has no value, never a zero)
+    zeroshot = pd.read_csv(work / "results/tables/zeroshot.csv")
+    assert {"lid", "spell", "relevance"} <= set(zeroshot.loc[zeroshot["model"] == "smollm2-135m", "metric"])
+    real = pd.read_csv(work / "results/tables/realmodel.csv")
+    assert set(real["metric"]) == {"lid", "relevance-smol", "judge-criteria-smol", "judge-single-smol"}
+    assert real.loc[real["metric"] == "lid", "value"].between(0, 1).all()
+    smol = pd.concat([real, pd.read_csv(work / "results/tables/bactrianx.csv")])
+    smol = smol[smol["metric"].str.endswith("-smol")]
+    assert (smol["n_answers"] > 0).all() and (smol["n_unparsed"] <= smol["n_answers"]).all()
+    assert smol.loc[smol["n_unparsed"] == smol["n_answers"], "value"].isna().all()
     again = snakemake(work, "-n", "all")
     assert "Nothing to be done" in again.stdout + again.stderr
     report = snakemake(work, "--report", "results/report.html")

@@ -1,4 +1,5 @@
-"""Provide a base model in ``resources/models/{model}/``: hub snapshot, local folder, or tiny build."""
+"""Provide a base model in ``resources/models/{model}/``: hub snapshot, local folder, GGUF conversion
+(:mod:`polyalpaca.data.gguf`), or tiny build."""
 
 from __future__ import annotations
 
@@ -29,6 +30,10 @@ def fetch_model(name: str, spec: dict, out_dir: str | Path, *, texts: Iterable[s
             build_causal_model(spec["family"], tmp, texts, hidden_size=tiny.get("hidden_size", 64),
                                layers=tiny.get("layers", 2), heads=tiny.get("heads", 4),
                                vocab_size=tiny.get("vocab_size", 1000), seed=tiny.get("seed", 0))
+        elif "gguf" in spec:
+            from .gguf import convert_gguf
+
+            convert_gguf(name, spec["gguf"], tmp)
         elif "path" in spec:
             _link_local(name, Path(spec["path"]), tmp)
         else:

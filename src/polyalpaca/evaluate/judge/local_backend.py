@@ -1,7 +1,13 @@
-"""A local transformers model as judge: the answer is read from the probabilities of the label tokens
-("1"/"2"/"3", "0"/"1", "A"/"B"/"C") after the template's answer prefix — no free text to parse, no API.
+"""A local transformers model as judge, in one of two ways (``judges.<name>.local_answer``):
 
-The chat messages are rendered with the tokenizer's chat template when it has one, otherwise as plain
+* ``label_probs`` — the answer is read from the probabilities of the label tokens ("1"/"2"/"3", "0"/"1",
+  "A"/"B"/"C") after the template's answer prefix: always a verdict, no free text to parse.
+* ``generate`` — the model writes its answer (greedy; a parse retry samples at
+  ``evaluate.judge.parse_retry_temperature`` with a new seed) and the parsers read it exactly as an API
+  judge's answer: what no parser accepts is counted as unparsed and ends as the item's error. This is
+  the honest mode for a real instruction-tuned model, which may not follow the output format.
+
+In both, the chat messages are rendered with the tokenizer's chat template when it has one, otherwise as plain
 text (base models). The answer is written back in the template's output format (``Rating: [[2]]``,
 a JSON object for criteria, ...) so the same parser reads it, and the label probabilities are kept
 in ``extra["probs"]``. Runs on a GPU when one is visible, else on CPU.
@@ -55,7 +61,12 @@ class LocalBackend:
         self._model = self._tokenizer = None
 
     def params(self, template, attempt: int) -> dict:
-        """Deterministic: a parse retry would read the same probabilities, so ``attempt`` is ignored."""
+        """label_probs is deterministic (a parse retry would read the same probabilities, so ``attempt`` is
+        ignored); generate is greedy first, then sampled with a new seed per retry."""
+        if self.judge.local_answer == "generate":
+            return {"method": "generate", "max_new_tokens": min(template.max_tokens, self.judge.local_max_new_tokens),
+                    "temperature": 0.0 if attempt == 0 else self.settings.parse_retry_temperature,
+                    "seed": self.settings.seed + attempt}
         if template.output_format not in _WRITE_BACK and template.output_format != "criteria_json":
             raise ConfigError(f"{template.path}: the local judge backend cannot answer in output_format "
                               f"{template.output_format!r} (it reads one label: {', '.join(_WRITE_BACK)}, criteria_json)")
@@ -107,11 +118,34 @@ class LocalBackend:
             probs = torch.softmax(scores, -1).tolist()
         return {label: round(p, 6) for label, p in zip(labels, probs)}, len(base)
 
+    def _generate(self, prompt: str, params: dict) -> Answer:
+        import torch
+
+        tok = self._tokenizer
+        ids = tok(prompt, return_tensors="pt", add_special_tokens=False).input_ids.to(self._device)
+        if ids.shape[1] + params["max_new_tokens"] > self._max_positions:
+            raise ItemError(f"prompt of {ids.shape[1]} tokens plus {params['max_new_tokens']} new ones exceeds the "
+                            f"local judge's context ({self._max_positions} tokens)")
+        sample = params["temperature"] > 0
+        torch.manual_seed(params["seed"])
+        eos = tok.eos_token_id if tok.eos_token_id is not None else self._model.generation_config.eos_token_id
+        with torch.inference_mode():
+            out = self._model.generate(
+                input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=params["max_new_tokens"],
+                do_sample=sample, temperature=params["temperature"] if sample else None, top_p=None, top_k=None,
+                eos_token_id=eos, pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else eos)
+        new = out[0, ids.shape[1]:].tolist()
+        return Answer(text=tok.decode(new, skip_special_tokens=True).strip(), model=self.cache_model,
+                      prompt_tokens=ids.shape[1], completion_tokens=len(new),
+                      extra={"finished": bool(new) and new[-1] == eos})
+
     def _complete_sync(self, call: Call) -> Answer:
         if self._model is None:
             self._load()
         template = call.template
         prompt = self._prompt(call.messages)
+        if call.params["method"] == "generate":
+            return self._generate(prompt, call.params)
         prefix, labels = call.params["answer_prefix"], tuple(call.params["labels"])
         best = lambda probs: max(probs, key=probs.get)  # noqa: E731
         if template.output_format == "criteria_json":

@@ -32,6 +32,9 @@ _RATING_WORD = (r"\b(?:rat(?:e|es|ed|ing|ings)|scor(?:e|es|ed|ing)|grade[ds]?"
 _LABELLED = re.compile(_RATING_WORD + r"(?:[^\w\n.!?;]+(?!(?:" + _GAP_STOP + r")\b)[A-Za-z][\w']*){0,6}?"
                        + r"[^\w\n.!?;]*?" + _OPEN + NUM, re.IGNORECASE)
 _BARE_LINE = re.compile(r"^[^\w\n]*" + NUM + r"[^\w\n]*$", re.MULTILINE)
+# a numbered list ("1. Language learning ...\n2"): a number alone on a line of it is the next item's
+# number, not a rating (measured: SmolLM2-135M continues the judged answer's list instead of judging)
+_LIST_LINE = re.compile(r"^\s*\d+[.)]\s+\S", re.MULTILINE)
 _RATING_LABEL = re.compile(r"(?:(?:final|overall)\s+)?(?:rating|score|grade)", re.IGNORECASE)
 # what may follow or precede a number that makes it one of several, not a rating
 _DENOMINATOR = re.compile(r"\s*(?:/|out of)\s*(\d+)\b", re.IGNORECASE)
@@ -76,6 +79,8 @@ def _number_candidates(answer: JudgeAnswer, patterns, top: int | None) -> list[C
                     or _SCALE_BEFORE.search(text, *before) or _NUMBER_BEFORE.search(text, *before)):
                 cand.rejected = "several-numbers"
                 cand.detail = " ".join(text[cand.label_start or cand.start:end + 12].split())
+            if cand.rejected is None and pattern is _BARE_LINE and _LIST_LINE.search(text):
+                cand.rejected, cand.detail = "several-numbers", f"{match.group(1)} alone on a line of a numbered list"
             cand.end = end
             found[start] = cand
     return sorted(found.values(), key=lambda c: c.start)

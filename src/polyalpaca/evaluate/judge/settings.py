@@ -41,6 +41,8 @@ class JudgeConfig:
     max_retries: int
     parse_retries: int
     json_mode: bool
+    local_answer: str
+    local_max_new_tokens: int
     price_per_1k_input: float
     price_per_1k_output: float
     budget_usd: float | None = None
@@ -51,6 +53,10 @@ class JudgeConfig:
             raise ConfigError(f"{where}.backend: {self.backend!r} is not one of openai, local")
         if not self.model:
             raise ConfigError(f"{where}.model: required")
+        if self.local_answer not in ("label_probs", "generate"):
+            raise ConfigError(f"{where}.local_answer: {self.local_answer!r} is not one of label_probs, generate")
+        if self.local_answer == "generate" and self.backend != "local":
+            raise ConfigError(f"{where}.local_answer: generate is for backend local (an API judge always writes text)")
         if self.api_key_env is not None and not _ENV_NAME.match(self.api_key_env):
             raise ConfigError(f"{where}.api_key_env: {self.api_key_env!r} must be the NAME of an environment "
                               "variable (e.g. OPENAI_API_KEY), not the key itself")
