@@ -34,7 +34,8 @@ def _invalid(raw, edit):
 
 def test_full_and_smoke_configs_are_valid():
     assert load_config(FULL)["studies"].keys() == {"chen2024", "bactrianx", "zeroshot"}
-    assert load_config(SMOKE)["studies"].keys() == {"chen2024", "bactrianx", "zeroshot"}
+    # the smoke grid adds `realmodel`: the real SmolLM2 judging its own zero-shot run
+    assert load_config(SMOKE)["studies"].keys() == {"chen2024", "bactrianx", "zeroshot", "realmodel"}
 
 
 def test_unknown_key_is_named(raw_full):

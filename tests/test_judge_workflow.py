@@ -30,6 +30,9 @@ def _config(base_url: str) -> dict:
         if "judge" in metric:
             metric["judge"] = "api"
     studies = config["studies"]
+    del studies["realmodel"]  # the real local model's study: this test is the API judge on the three studies
+    for study in studies.values():
+        study["metrics"] = [m for m in study["metrics"] if not m.endswith("-smol")]
     studies["chen2024"]["runs"] = [{"models": ["tiny-pythia-s"], "tunings": ["chen-lora"],
                                     "trainsets": ["alpaca-en"], "languages": ["en", "fr"]}]
     studies["bactrianx"]["runs"] = [{"models": ["tiny-llama"], "tunings": ["bactrian-lora-multi"],
