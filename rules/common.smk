@@ -23,6 +23,7 @@ from polyalpaca.evaluate.judge.targets import (
 )
 import polyalpaca.figures as figures_lib
 import polyalpaca.generate.inputs as generate_inputs
+from polyalpaca.generate.settings import studies_by_run
 import polyalpaca.recipes.inputs as recipes_inputs
 from polyalpaca.config import trainset_languages
 from polyalpaca.recipes import aligned_languages, trainset_models
@@ -57,7 +58,7 @@ wildcard_constraints:
 RUNS = all_runs(config)
 TRANSLATORS = config["translators"]
 # Which studies evaluate each run on each test set (for its decoding preset): built once, not per job.
-DECODING_INDEX = generate_inputs.get_decoding_index(config)
+DECODING_INDEX = studies_by_run(config)
 # Sources built by the data stage from a hub/URL/file, and those derived from other sources (recipes stage).
 DERIVED_SOURCES = sorted(
     name for name, spec in config["sources"].items() if "derive" in spec

@@ -10,7 +10,6 @@ from .settings import (
     RunId,
     decoding_for,
     generation_jobs,
-    studies_with,
 )
 from .run import generate_responses, read_prompts
 from .stops import cut_at_stop
@@ -24,5 +23,4 @@ __all__ = [
     "generate_responses",
     "generation_jobs",
     "read_prompts",
-    "studies_with",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from ..grid import outputs
-from .settings import DecodingParams, RunId, decoding_for, studies_by_run
+from .settings import DecodingParams, RunId, decoding_for
 
 GENERATIONS = "results/generations/{model}/{trainset}/{tuning}/{testset}/{lang}.jsonl"
 
@@ -33,11 +33,6 @@ def decoding_params(config: dict, wc, index: dict | None = None) -> dict:
     params = asdict(DecodingParams.from_config(config, name, template))
     params["stop"] = list(params["stop"])
     return params
-
-
-def get_decoding_index(config: dict) -> dict:
-    """Which studies evaluate each run on each test set: for :func:`decoding_params`, built once."""
-    return studies_by_run(config)
 
 
 def generation_targets(config: dict) -> list[str]:

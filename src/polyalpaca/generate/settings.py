@@ -115,11 +115,6 @@ def studies_by_run(config: dict) -> dict[tuple[str, str, str, str], list[str]]:
     return index
 
 
-def studies_with(config: dict, model: str, trainset: str, tuning: str, testset: str) -> list[str]:
-    """Studies whose test set is ``testset`` and which contain the run ``model/trainset/tuning``."""
-    return studies_by_run(config).get((model, trainset, tuning, testset), [])
-
-
 def decoding_for(config: dict, model: str, trainset: str, tuning: str, testset: str,
                  index: dict | None = None) -> str:
     """The ``decodings`` key of the study that generates for this run on this test set.
