@@ -15,6 +15,14 @@ def _plan(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     print(format_plan(config, plan(config)))
+    if args.profile:
+        from .submissions import format_submissions, slurm_submissions
+
+        print()
+        try:
+            print(format_submissions(slurm_submissions(args.config, args.profile)))
+        except PolyalpacaError as err:
+            print(f"Slurm submissions not counted: {err}\nslurm_submissions=?")
     if args.gpu_mem_gb is None and not config["resources"]["use_gpus"]:
         return 0
     from .gpu_plan import format_sizing, sizing_rows, with_gpu_memory
@@ -91,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     plan_cmd = commands.add_parser(
         "plan", help="per study and stage: jobs, estimated GPU hours, judge requests and cost (reads only the config)")
     plan_cmd.add_argument("--config", default="config.yaml", help="config file (default: config.yaml)")
+    plan_cmd.add_argument("--profile", default="profiles/slurm",
+                          help="count the Slurm jobs this Snakemake profile submits for the whole grid, from a "
+                               "dry run of ./Snakefile (default: profiles/slurm; '' skips the ~10 s dry run)")
     plan_cmd.add_argument("--gpu-mem-gb", type=float, default=None, metavar="GB",
                           help="size jobs for GPUs of this memory (default: resources.gpu.mem_gb); exits 1 "
                                "naming every run that no GPU count fits")
