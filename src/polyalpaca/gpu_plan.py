@@ -98,6 +98,12 @@ def format_sizing(config: dict, rows: list[SizingRow]) -> str:
         hours = f"{row.hours:.1f}" if row.hours is not None else ""
         lines.append(f"{row.kind:<9} {row.model:<14} {row.tuning:<20} {row.runs:>5} {gpus:>5} "
                      f"{row.gb_per_gpu:>7.1f} {hours:>7} {row.host_gb:>8.0f}  {row.breakdown}")
+    cap = config["resources"]["max_runtime_min"] / 60
+    long = [row for row in rows if row.hours is not None and row.hours > cap]
+    if long:
+        lines.append(f"longer than one job's time limit (resources.max_runtime_min = {cap:g} h): "
+                     + ", ".join(f"{r.model} {r.tuning} (~{r.hours / cap:.1f} limits)" for r in long)
+                     + "; each attempt resumes from the last checkpoint, so the profile's `retries` must cover them")
     estimated = sorted({row.model for row in rows if model_arch(config, row.model).estimated})
     if estimated:
         lines.append("shape estimated from params_b (set models.<m>.arch): " + ", ".join(estimated))
