@@ -275,6 +275,22 @@ def test_bactrian_presets(full):
         assert preset["loss_on"] == "response", BACTRIAN["loss"]
 
 
+# The paper gives no prompt format; the authors' released template is github.com/mbzuai-nlp/bactrian-x,
+# templates/bactrian.json (quoted verbatim).
+BACTRIAN_AUTHORS_TEMPLATE = {"prompt_input": "### Input:\n{instruction}\n\n{input}\n\n### Output:\n",
+                             "prompt_no_input": "### Input:\n{instruction}\n\n### Output:\n"}
+
+
+def test_bactrian_template_is_the_authors(full):
+    from polyalpaca.templates import render_prompt
+
+    assert {full["tunings"][t]["prompt_template"] for t in ("bactrian-lora-multi", "bactrian-lora-mono")} == {"bactrian"}
+    assert render_prompt("bactrian", "Name a colour.", "in French") == \
+        BACTRIAN_AUTHORS_TEMPLATE["prompt_input"].format(instruction="Name a colour.", input="in French")
+    assert render_prompt("bactrian", "Name a colour.") == \
+        BACTRIAN_AUTHORS_TEMPLATE["prompt_no_input"].format(instruction="Name a colour.")
+
+
 def test_bactrian_data_models_and_evaluation(full):
     derive = full["sources"]["bactrian_en"]["derive"]
     assert derive["from"] == ["alpaca", "dolly"], BACTRIAN["data"]
