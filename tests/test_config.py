@@ -281,6 +281,19 @@ BACTRIAN_AUTHORS_TEMPLATE = {"prompt_input": "### Input:\n{instruction}\n\n{inpu
                              "prompt_no_input": "### Input:\n{instruction}\n\n### Output:\n"}
 
 
+# Not stated in the paper: the authors' scripts/finetune_llama.sh and finetune_bloom.sh (quoted verbatim).
+BACTRIAN_AUTHORS_LORA = {"llama": "--lora_target_modules 'q_proj,v_proj'", "bloom": "--lora_target_modules 'query_key_value'"}
+
+
+def test_bactrian_lora_modules_are_the_authors(full):
+    from polyalpaca.train.settings import resolve_tuning
+
+    for tuning in ("bactrian-lora-multi", "bactrian-lora-mono"):
+        for model, family in (("llama-7b", "llama"), ("bloom-7b1", "bloom")):
+            quoted = BACTRIAN_AUTHORS_LORA[family].split("'")[1].split(",")
+            assert list(resolve_tuning(full, model, tuning).lora.target_modules) == quoted, BACTRIAN_AUTHORS_LORA[family]
+
+
 def test_bactrian_template_is_the_authors(full):
     from polyalpaca.templates import render_prompt
 
