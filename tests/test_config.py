@@ -1,6 +1,7 @@
 """Config validation (schema + cross references), the grid expansion, and the paper presets."""
 
 import copy
+import re
 
 import pytest
 import yaml
@@ -116,6 +117,16 @@ CHEN = {  # Chen et al., "Monolingual or Multilingual Instruction Tuning: Which 
            "Burchell et al. (2023).",  # OpenLID
     "fig6": "§4.4: We report the *average* of the score differences across all six test languages seen "
             "during the instruction-tuning time.",
+    "fig6_panels": "Figure 6: Evaluation **score difference** before and after language identification, averaged "
+                   "over test languages, for **LoRA** and **full-parameter** fine-tuning with **BLOOM** and "
+                   "**Pythia** at different sizes.",
+    "pythia_dedup": "§2.4: Pythia (Biderman et al., 2023): trained on the Pile dataset (Gao et al., 2020) containing "
+                    "nearly 300 billion tokens after global deduplication.",  # = the *-deduped checkpoints
+    "pythia_code": 'authors\' loraft/generate.py: "pythia-70m":"EleutherAI/pythia-70m-deduped", … '
+                   '"pythia-12b":"EleutherAI/pythia-12b-deduped"',
+    "decoding_code": "authors' loraft/generate.py (the paper states no decoding): num_beams=4, max_new_tokens=256, "
+                     "no_repeat_ngram_size=6",
+    "judge_prompt": "§3.4: The exact wording is list as Figure 1",  # checked in tests/test_paper_prompts.py
     "lora_rank": "§3.2: we apply it to the attention matrices and use a rank of 8",
     "lora_table": "Table 1: LoRA modules rank scaling factor dropout learning rate global batch size\t"
                   "query, key, value 8 16 0.05 $3e^{-4}$ 128 5",
@@ -204,6 +215,12 @@ def test_chen_presets(full):
     lid = [m for m in full["studies"]["chen2024"]["metrics"] if full["metrics"][m]["kind"] == "lid"]
     assert [full["metrics"][m]["lid_model"] for m in lid] == ["openlid"], CHEN["lid"]
     assert full["figures"]["plots"]["fig6"]["languages"] == ["en", "es", "fr", "bg", "ru", "zh"], CHEN["fig6"]
+    assert full["figures"]["plots"]["fig6"]["family"] == ["gpt_neox", "bloom"], CHEN["fig6_panels"]  # no LLaMA
+    assert full["studies"]["chen2024"]["decoding"] == "chen-greedy", "not stated: greedy (docs/FIDELITY.md)"
+    authors = full["decodings"]["chen-authors"]
+    assert (authors["num_beams"], authors["max_new_tokens"], authors["no_repeat_ngram_size"]) == (4, 256, 6), \
+        CHEN["decoding_code"]
+    assert full["metrics"]["judge-single"]["template"] == "chen2024-single-v1", CHEN["judge_prompt"]
     assert lora["method"] == "lora", CHEN["lora_rank"]
     assert lora["lora"] == {"r": 8, "alpha": 16, "dropout": 0.05}, (CHEN["lora_rank"], CHEN["lora_table"])
     assert lora["learning_rate"] == 3e-4, CHEN["lora_table"]
@@ -237,6 +254,8 @@ def test_chen_data_models_and_evaluation(full):
     bloom = {m for m in lora_models if m.startswith("bloom-")}
     assert {full["models"][m]["params_b"] for m in pythia} == {0.07, 0.16, 0.41, 1.0, 1.4, 2.8, 6.9, 12.0}, \
         CHEN["pythia"]
+    assert all(re.fullmatch(r"EleutherAI/pythia-[0-9.]+[mb]-deduped", full["models"][m]["hf"]) for m in pythia), \
+        (CHEN["pythia_dedup"], CHEN["pythia_code"])
     assert {full["models"][m]["params_b"] for m in bloom} == {0.56, 1.1, 1.7, 3.0, 7.1}, CHEN["bloom"]
     assert full["models"]["llama-7b"]["hf"] == "huggyllama/llama-7b" and "llama-7b" in lora_models, CHEN["llama"]
     assert "openllama-7b" in lora_models, CHEN["openllama"]
@@ -254,6 +273,7 @@ def test_chen_data_models_and_evaluation(full):
     assert plots["fig5"]["family"] == "bloom" and plots["fig5"]["method"] == ["lora", "full"], CHEN["fig5"]
     assert plots["fig5"]["languages"] == "unseen", CHEN["fig5"]
     assert plots["fig7"]["method"] == "lora" and plots["fig7"]["languages"] == "seen", CHEN["fig7"]
+    assert plots["fig7"]["labels"] == ["multi", "multi-ds", "mono"], CHEN["fig7"]  # no English-only bars
 
 
 def test_bactrian_presets(full):

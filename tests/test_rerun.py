@@ -91,7 +91,7 @@ def test_a_moved_project_schedules_nothing(smoke_workdir, tmp_path):
 
 
 def test_b_editing_the_judge_template_reruns_only_judging(work):
-    template = work / "src" / "polyalpaca" / "evaluate" / "judge" / "templates" / "single-v1.yaml"
+    template = work / "src" / "polyalpaca" / "evaluate" / "judge" / "templates" / "chen2024-single-v1.yaml"
     with edited(template, lambda text: text + "\n# reworded\n"):
         jobs = scheduled(work)
     assert rules(jobs) == {"judge"}

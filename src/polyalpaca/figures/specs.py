@@ -51,6 +51,7 @@ class PlotSpec:
     methods: tuple[str, ...] = ()
     models: tuple[str, ...] = ()
     trainsets: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
     params_b_min: float | None = None
     params_b_max: float | None = None
     languages: tuple[str, ...] = ()
@@ -179,10 +180,16 @@ def _resolve(config: dict, name: str, study: str, raw: dict, errors: list[str]) 
     for i, ts in enumerate(trainsets):
         if ts not in config["trainsets"]:
             errors.append(f"{where}.trainsets[{i}]: {ts!r} is not defined in trainsets")
+    labels = _as_tuple(raw.get("labels"))
+    known_labels = {t.get("label") for t in config["trainsets"].values()}
+    for i, label in enumerate(labels):
+        if label not in known_labels:
+            errors.append(f"{where}.labels[{i}]: no trainset has label {label!r} "
+                          f"(labels: {', '.join(sorted(filter(None, known_labels)))})")
     size = raw.get("params_b") or {}
     return PlotSpec(
         name=name, study=study, kind=kind, families=families, methods=_as_tuple(raw.get("method")),
-        models=models, trainsets=trainsets, params_b_min=size.get("min"), params_b_max=size.get("max"),
+        models=models, trainsets=trainsets, labels=labels, params_b_min=size.get("min"), params_b_max=size.get("max"),
         languages=_resolve_languages(config, study, raw.get("languages"), where, errors),
         metrics=_resolve_metrics(config, study, kind, raw, where, errors),
         columns=raw.get("columns", 3), title=raw.get("title", ""),
@@ -230,6 +237,8 @@ def figure_runs(config: dict, spec: PlotSpec) -> list[Run]:
         if spec.models and run.model not in spec.models:
             continue
         if spec.trainsets and run.trainset not in spec.trainsets:
+            continue
+        if spec.labels and config["trainsets"][run.trainset].get("label") not in spec.labels:
             continue
         if spec.params_b_min is not None and model["params_b"] < spec.params_b_min:
             continue

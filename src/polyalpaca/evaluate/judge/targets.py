@@ -8,7 +8,7 @@ from ...effects import result_view
 from ...errors import ConfigError
 from ...grid import OUTPUTS, metric_outputs
 from .settings import KINDS, JudgeJob
-from .templates import builtin_template_path
+from .templates import TEMPLATE_DIR, builtin_template_path, template_reference
 
 SCORE = OUTPUTS["score"]
 GENERATION = "results/generations/{model}/{trainset}/{tuning}/{testset}/{lang}.jsonl"
@@ -59,9 +59,9 @@ def template_path(config: dict, metric: str) -> str:
     """The metric's template file: the user's (as written in the config) or the built-in one, relative to
     the working directory when inside it — so a project moved elsewhere does not look changed (rejudge)."""
     spec = config["metrics"][metric]
-    if spec.get("template"):
+    path = template_reference(spec["template"]) if spec.get("template") else builtin_template_path(spec["kind"])
+    if path.parent != TEMPLATE_DIR:  # a user file, as written in the config
         return spec["template"]
-    path = builtin_template_path(spec["kind"])
     try:
         return path.relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:  # the library lives outside the working directory (installed, or --directory elsewhere)
