@@ -342,6 +342,19 @@ def test_zero_shot_figures_against_learning_rate(config, root):
     assert languages.axes.shape == (1, 2) and languages.axes[0, 0].get_ylim()[0] < 1.0
 
 
+def test_criteria_drawn_on_the_papers_0_to_2_scale(config, root):
+    """Zero-shot §3: "We also use the same scale from 0 to 2" — ratings are stored 1-3, drawn 0-2."""
+    as_rated = make_figure(config, "zs_criteria", root).data
+    cfg = copy.deepcopy(config)
+    for name in ("zs_criteria", "zs_languages"):
+        cfg["figures"]["plots"][name]["criteria_scale"] = "0-2"
+    shifted = make_figure(cfg, "zs_criteria", root)
+    assert list(shifted.data["value"]) == list(as_rated["value"] - 1.0) and set(shifted.data["value"]) == {2.0}
+    assert shifted.axes[0, 0].get_ylim()[0] < 0.0 < shifted.axes[0, 0].get_ylim()[1] < 2.2
+    per_language = make_figure(cfg, "zs_languages", root)
+    assert per_language.data["ci_high"].max() <= 2.0
+
+
 def test_build_figure_writes_pdf_png_and_data(config, root, tmp_path):
     out = tmp_path / "out"
     build_figure(config, "bloom_lora", pdf=str(out / "f.pdf"), png=str(out / "f.png"), data_csv=str(out / "f.csv"),

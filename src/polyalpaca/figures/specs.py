@@ -58,6 +58,7 @@ class PlotSpec:
     metrics: tuple[str, ...] = ()
     columns: int = 3
     title: str = ""
+    criteria_scale: str = "1-3"
 
     @property
     def where(self) -> str:
@@ -192,7 +193,7 @@ def _resolve(config: dict, name: str, study: str, raw: dict, errors: list[str]) 
         models=models, trainsets=trainsets, labels=labels, params_b_min=size.get("min"), params_b_max=size.get("max"),
         languages=_resolve_languages(config, study, raw.get("languages"), where, errors),
         metrics=_resolve_metrics(config, study, kind, raw, where, errors),
-        columns=raw.get("columns", 3), title=raw.get("title", ""),
+        columns=raw.get("columns", 3), title=raw.get("title", ""), criteria_scale=raw.get("criteria_scale", "1-3"),
     )
 
 

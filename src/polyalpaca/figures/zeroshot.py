@@ -6,7 +6,7 @@ line style the tuning method, so each line is one configuration; each base model
 - ``surface_metrics``: rows = surface metric x base model (language / spelling correctness,
   relevance), columns = test languages.
 - ``criteria``: rows = (English | mean over the other test languages) x base model, columns = the six
-  judge criteria (1-3).
+  judge criteria (1-3 as rated, or 0-2 with ``criteria_scale: "0-2"``, the zero-shot paper's scale).
 - ``per_language``: rows = base models, columns = test languages, one metric (default: the mean
   criteria score).
 """
@@ -24,6 +24,17 @@ GROUP_KEYS = ["label", "method", "model", "learning_rate", "tuning", "trainset"]
 Y_RANGE = {"judge_criteria": (1.0, 3.0), "judge_single": (0.0, 3.0)}
 
 Panel = tuple[dict, str]  # (column -> value filter, title)
+
+
+def on_scale(data: pd.DataFrame, spec: PlotSpec, kind: str) -> tuple[pd.DataFrame, tuple[float, float] | None]:
+    """Criteria estimates on the spec's scale: 0-2 is the 1-3 rating minus one (a shift, so the bootstrap
+    interval shifts with it); returns the data and the y range."""
+    if kind != "judge_criteria" or spec.criteria_scale == "1-3":
+        return data, Y_RANGE.get(kind)
+    data = data.copy()
+    for column in ("value", "ci_low", "ci_high"):
+        data[column] = data[column] - 1.0
+    return data, (0.0, 2.0)
 
 
 def _lr_panels(config: dict, data: pd.DataFrame, rows: list[Panel], cols: list[Panel], ylim_of) -> tuple:
@@ -85,13 +96,14 @@ def criteria(config: dict, spec: PlotSpec, units: pd.DataFrame, settings: Settin
     names = [f"{base}.{c}" for c in CRITERIA]
     units = units[units["metric"].isin(names)].copy()
     units["lang_group"] = ["English" if lang == "en" else "non-English mean" for lang in units["lang"]]
-    data = estimate_groups(units, ["metric", "lang_group", *GROUP_KEYS], settings, spec.name)
+    data, y_range = on_scale(estimate_groups(units, ["metric", "lang_group", *GROUP_KEYS], settings, spec.name), spec,
+                             "judge_criteria")
     groups = [g for g in ("English", "non-English mean") if g in set(data["lang_group"])]
     rows = [({"lang_group": g, "model": model}, f"{g}\n{model}") for g in groups for model in _models(data)]
     cols = [({"metric": f"{base}.{c}"}, c.replace("_", " ")) for c in CRITERIA]
-    fig, axes = _lr_panels(config, data, rows, cols, lambda _r, _c: Y_RANGE["judge_criteria"])
+    fig, axes = _lr_panels(config, data, rows, cols, lambda _r, _c: y_range)
     non_en = [lang for lang in spec.languages if lang != "en"]
-    fig.text(0.5, 1.0, f"criteria scores (1-3) of {base}; non-English mean over: {', '.join(non_en)}",
+    fig.text(0.5, 1.0, f"criteria scores ({spec.criteria_scale}) of {base}; non-English mean over: {', '.join(non_en)}",
              ha="center", va="bottom", fontsize=8)
     missing, incomplete = missing_lists(units)
     data.insert(0, "figure", spec.name)
@@ -101,11 +113,11 @@ def criteria(config: dict, spec: PlotSpec, units: pd.DataFrame, settings: Settin
 def per_language(config: dict, spec: PlotSpec, units: pd.DataFrame, settings: Settings) -> FigureResult:
     metric = spec.metrics[0]
     units = units[units["metric"] == metric].copy()
-    data = estimate_groups(units, ["lang", *GROUP_KEYS], settings, spec.name)
     kind = units["kind"].iloc[0]
+    data, y_range = on_scale(estimate_groups(units, ["lang", *GROUP_KEYS], settings, spec.name), spec, kind)
     rows = [({"model": model}, f"{METRIC_LABELS.get(kind, kind)} ({metric})\n{model}") for model in _models(data)]
     langs = [lang for lang in spec.languages if lang in set(data["lang"])]
-    fig, axes = _lr_panels(config, data, rows, _lang_cols(config, langs), lambda _r, _c: Y_RANGE.get(kind, (0.0, 1.0)))
+    fig, axes = _lr_panels(config, data, rows, _lang_cols(config, langs), lambda _r, _c: y_range or (0.0, 1.0))
     missing, incomplete = missing_lists(units)
     data.insert(0, "figure", spec.name)
     return FigureResult(fig, axes, data, missing, incomplete)
