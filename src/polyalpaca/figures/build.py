@@ -8,7 +8,7 @@ from typing import Callable
 
 from . import bactrianx, chen, zeroshot
 from .plotting import FigureResult, Settings, finish, save, theme, unit_frame
-from .scores import load_prompt_scores, require_scores
+from .scores import load_prompt_scores, not_judged, require_scores
 from .specs import PlotSpec, figure_inputs, plot_specs, tokens_table_path
 
 log = logging.getLogger(__name__)
@@ -20,6 +20,7 @@ FIGURE_KINDS: dict[str, Callable[..., FigureResult]] = {
     "surface_metrics": zeroshot.surface_metrics,
     "criteria": zeroshot.criteria,
     "per_language": zeroshot.per_language,
+    "configurations": zeroshot.configurations,
     "pairwise_outcomes": bactrianx.pairwise_outcomes,
     "token_counts": bactrianx.token_counts,
 }
@@ -50,6 +51,10 @@ def make_figure(config: dict, name: str, root: str | Path = "results", given_inp
     else:
         inputs = figure_inputs(config, spec, root)
         _check_given([i.path for i in inputs], given_inputs, name)
+        skipped = not_judged(inputs)
+        if skipped:
+            log.info("figure %s: %d score files of runs the LR selection left unjudged are not drawn", name, len(skipped))
+            inputs = [i for i in inputs if i.path not in skipped]
         prompts = load_prompt_scores(inputs, config["on_bad_line"])
         require_scores(prompts, inputs, f"figure {name}")
         units = unit_frame(config, prompts, inputs)

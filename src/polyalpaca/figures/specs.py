@@ -32,11 +32,13 @@ KIND_METRIC_KINDS: dict[str, tuple[str, ...]] = {
     "surface_metrics": ("lid", "spellcheck", "relevance"),
     "criteria": ("judge_criteria",),
     "per_language": ("judge_criteria",),
+    "configurations": ("judge_criteria",),
     "pairwise_outcomes": ("judge_pairwise",),
     "token_counts": (),
 }
 # kinds whose metrics must be of exactly these metric kinds (they read kind-specific sub-metrics)
-REQUIRED_METRIC_KIND = {"lid_gap": "judge_single", "criteria": "judge_criteria", "pairwise_outcomes": "judge_pairwise"}
+REQUIRED_METRIC_KIND = {"lid_gap": "judge_single", "criteria": "judge_criteria", "configurations": "judge_criteria",
+                        "pairwise_outcomes": "judge_pairwise"}
 LANGUAGE_SETS = ("all", "seen", "unseen")
 
 

@@ -9,11 +9,16 @@ line style the tuning method, so each line is one configuration; each base model
   judge criteria (1-3 as rated, or 0-2 with ``criteria_scale: "0-2"``, the zero-shot paper's scale).
 - ``per_language``: rows = base models, columns = test languages, one metric (default: the mean
   criteria score).
+- ``configurations`` (the paper's Figure 3, GPT-3.5 part): rows = English | mean over the other test
+  languages, columns = the six criteria, one bar per configuration (model / training data / method) at
+  the learning rate the study's LR selection chose (the runs it left unjudged are not drawn).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import seaborn as sns
 
 from .plotting import (METRIC_LABELS, FigureResult, Settings, draw_series, estimate_groups, figure_legend, grid,
                        label_palette, missing_lists, style_maps)
@@ -118,6 +123,44 @@ def per_language(config: dict, spec: PlotSpec, units: pd.DataFrame, settings: Se
     rows = [({"model": model}, f"{METRIC_LABELS.get(kind, kind)} ({metric})\n{model}") for model in _models(data)]
     langs = [lang for lang in spec.languages if lang in set(data["lang"])]
     fig, axes = _lr_panels(config, data, rows, _lang_cols(config, langs), lambda _r, _c: y_range or (0.0, 1.0))
+    missing, incomplete = missing_lists(units)
+    data.insert(0, "figure", spec.name)
+    return FigureResult(fig, axes, data, missing, incomplete)
+
+
+def configurations(config: dict, spec: PlotSpec, units: pd.DataFrame, settings: Settings) -> FigureResult:
+    base = spec.metrics[0]
+    names = [f"{base}.{c}" for c in CRITERIA]
+    units = units[units["metric"].isin(names)].copy()
+    units["lang_group"] = ["English" if lang == "en" else "non-English mean" for lang in units["lang"]]
+    data, y_range = on_scale(estimate_groups(units, ["metric", "lang_group", *GROUP_KEYS], settings, spec.name),
+                             spec, "judge_criteria")
+    data["configuration"] = [f"{m} / {label} / {method}" for m, label, method in
+                             zip(data["model"], data["label"], data["method"])]
+    confs = list(dict.fromkeys(data["configuration"]))
+    colors = dict(zip(confs, sns.color_palette("colorblind", max(len(confs), 3))))
+    groups = [g for g in ("English", "non-English mean") if g in set(data["lang_group"])]
+    fig, axes = grid(len(groups), len(CRITERIA), panel_w=2.4, panel_h=2.2, sharey=True)
+    for r, group in enumerate(groups):
+        for c, criterion in enumerate(CRITERIA):
+            ax = axes[r, c]
+            sub = data[(data["lang_group"] == group) & (data["metric"] == f"{base}.{criterion}")].set_index("configuration")
+            ys = np.array([sub["value"].get(k, np.nan) for k in confs], float)
+            lo = np.array([sub["ci_low"].get(k, np.nan) for k in confs], float)
+            hi = np.array([sub["ci_high"].get(k, np.nan) for k in confs], float)
+            for i, conf in enumerate(confs):
+                ax.bar([i], [np.nan_to_num(ys[i])], color=colors[conf], label=conf,
+                       yerr=np.clip(np.nan_to_num([[ys[i] - lo[i]], [hi[i] - ys[i]]]), 0, None), capsize=2,
+                       error_kw={"linewidth": 0.8})
+            ax.set_xticks([])
+            ax.set_title(criterion.replace("_", " ") if r == 0 else "", fontsize="medium")
+            ax.set_ylabel(group if c == 0 else "", fontsize="small")
+            if y_range:
+                ax.set_ylim(*y_range)
+    figure_legend(fig, axes, "configuration (LR chosen by surface metrics)")
+    non_en = [lang for lang in spec.languages if lang != "en"]
+    fig.text(0.5, 1.0, f"criteria scores ({spec.criteria_scale}) of {base}; non-English mean over: {', '.join(non_en)}",
+             ha="center", va="bottom", fontsize=8)
     missing, incomplete = missing_lists(units)
     data.insert(0, "figure", spec.name)
     return FigureResult(fig, axes, data, missing, incomplete)

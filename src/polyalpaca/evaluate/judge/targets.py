@@ -7,6 +7,7 @@ from pathlib import Path
 from ...effects import result_view
 from ...errors import ConfigError
 from ...grid import OUTPUTS, metric_outputs
+from ..lr_selection import selection_path, selects_for
 from .settings import KINDS, JudgeJob
 from .templates import TEMPLATE_DIR, builtin_template_path, template_reference
 
@@ -94,6 +95,9 @@ def judge_inputs(config: dict, metric: str, model: str, trainset: str, tuning: s
         ref = pairwise_reference_for(config, metric, testset)
         if (ref["model"], ref["trainset"], ref["tuning"]) != (model, trainset, tuning):
             inputs["reference"] = GENERATION.format(testset=testset, lang=lang, **ref)
+    selecting = selects_for(config, metric, testset, f"{model}/{trainset}/{tuning}")
+    if selecting:  # judged only if the study's LR selection chose this run (else: records saying so, no calls)
+        inputs["selection"] = selection_path(selecting)
     judge = config["judges"][spec["judge"]]
     if judge["backend"] == "local":
         inputs["model_dir"] = f"resources/models/{judge['model']}"
