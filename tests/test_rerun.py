@@ -94,7 +94,7 @@ def test_b_editing_the_judge_template_reruns_only_judging(work):
     template = work / "src" / "polyalpaca" / "evaluate" / "judge" / "templates" / "chen2024-single-v1.yaml"
     with edited(template, lambda text: text + "\n# reworded\n"):
         jobs = scheduled(work)
-    assert rules(jobs) == {"judge"}
+    assert rules(jobs) == {"judge_local"}  # the smoke judges are local models
     assert {run_of(w) for _, w in jobs} == {LORA_RUN}
 
 

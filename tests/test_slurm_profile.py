@@ -28,7 +28,8 @@ def rule_stages() -> dict[str, str]:
     for smk in sorted((REPO / "rules").glob("*.smk")):
         text = smk.read_text(encoding="utf-8")
         stage = "evaluate" if smk.stem in ("metrics", "judge") else smk.stem
-        for name in re.findall(r"^rule (\w+):", text, flags=re.M):
+        for name in re.findall(r"^(?:rule (\w+):|use rule \w+ as (\w+))", text, flags=re.M):
+            name = "".join(name)
             stages[name] = stage
         for prefix in re.findall(r"\bname:\s*f[\"'](\w+)\{", text):
             stages[prefix + "*"] = stage

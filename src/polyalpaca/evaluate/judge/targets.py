@@ -15,8 +15,10 @@ SCORE = OUTPUTS["score"]
 GENERATION = "results/generations/{model}/{trainset}/{tuning}/{testset}/{lang}.jsonl"
 
 
-def judge_metric_names(config: dict) -> list[str]:
-    return sorted(name for name, m in config["metrics"].items() if m["kind"] in KINDS)
+def judge_metric_names(config: dict, local: bool | None = None) -> list[str]:
+    """Judge metrics; ``local`` True/False: only those whose judge runs locally (a GPU job) / at an API."""
+    return sorted(name for name, m in config["metrics"].items() if m["kind"] in KINDS
+                  and (local is None or (config["judges"][m["judge"]]["backend"] == "local") == local))
 
 
 def judge_score_targets(config: dict) -> list[str]:
