@@ -6,10 +6,10 @@ import logging
 from pathlib import Path
 from typing import Callable
 
-from . import bactrianx, chen, zeroshot
+from . import bactrianx, chen, human, zeroshot
 from .plotting import FigureResult, Settings, finish, save, theme, unit_frame
 from .scores import load_prompt_scores, not_judged, require_scores
-from .specs import PlotSpec, figure_inputs, plot_specs, tokens_table_path
+from .specs import PlotSpec, figure_extra_inputs, figure_inputs, plot_specs, tokens_table_path
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,16 @@ def make_figure(config: dict, name: str, root: str | Path = "results", given_inp
     if spec.kind == "token_counts":
         path = tokens_csv or tokens_table_path(root)
         result = bactrianx.token_counts(config, spec, bactrianx.read_token_table(path), settings, source=str(path))
+    elif spec.kind in ("judge_agreement", "task_helpfulness"):
+        inputs = figure_inputs(config, spec, root)
+        _check_given([i.path for i in inputs], given_inputs, name)
+        judge = human.judge_ratings([i.path for i in inputs if i.path not in not_judged(inputs)])
+        extra = figure_extra_inputs(config, spec, root)
+        if spec.kind == "judge_agreement":
+            result = human.judge_agreement(config, spec, human.read_human_annotations(
+                extra[0], config, spec.study, config["on_bad_line"]), judge, settings)
+        else:
+            result = human.task_helpfulness(config, spec, judge, human.task_of(extra), settings)
     else:
         inputs = figure_inputs(config, spec, root)
         _check_given([i.path for i in inputs], given_inputs, name)
