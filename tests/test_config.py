@@ -155,6 +155,9 @@ CHEN = {  # Chen et al., "Monolingual or Multilingual Instruction Tuning: Which 
     "unseen": "§3.3: For *unseen* tests, we pick Bengali and Norwegian.",
     "judge": "§3.4: We used GPT-3.5 as the judge.⁶ / ⁶gpt-3.5-turbo-0613",
     "score": "§3.4: $score = eval_score \\times language_id$. It ranges between 0 and 150.",
+    "fig2": "Figure 2: **LoRA** fine-tuning on **Pythia** at different sizes.",
+    "fig3": "Figure 3: **LoRA** fine-tuning on **BLOOM** at different sizes.",
+    "fig4": "Figure 4: **Full-parameter** fine-tuning on **BLOOM** at different sizes.",
     "fig5": "Figure 5: LoRA and full-parameter fine-tuning with BLOOM at different sizes, and tested on unseen "
             "languages.",
     "fig7": "§4.5: we plot the evaluation scores for multilingual, downsampled multilingual, and monolingual LoRA "
@@ -221,6 +224,9 @@ ZEROSHOT = {  # Chirkova & Nikoulina, "Zero-shot cross-lingual transfer in instr
                "on a small LIMA data with 1k examples (LLaMA-2-13B / LIMA-En / FT), and adaptation using low-rank "
                "adaptation (LoRA) instead of full finetuning ( LLaMA-2-13B / Dolly-En / LoRA); These configurations "
                "are LLaMA-2-13B / Dolly-DT / FT, Tower-7B / Dolly-En / FT, and Tower-7B / Dolly-DT / FT.",
+    "fig2_right": "§5: Figure 2 (right) breaks down human-evaluated helpfulness by task category.",
+    "fig5": "App. B: Figure 5 shows the statistics on the agreement between human and GPT-3.5-based evaluation on "
+            "295 human-evaluated examples.",
     "prompts": "App. B: Table 2 shows the prompt used for the main evaluation with GPT-3.5.; The prompt for "
                "evaluating relevance is shown in Table 3.",  # verbatim: tests/test_paper_prompts.py
 }
@@ -286,6 +292,10 @@ def test_chen_data_models_and_evaluation(full):
         CHEN["judge"]
     assert study["metrics"] == ["lid-openlid", "judge-single"], CHEN["score"]  # rating x language-ID match
     plots = full["figures"]["plots"]
+    for name, family, method in (("fig2", "gpt_neox", "lora"), ("fig3", "bloom", "lora"), ("fig4", "bloom", "full")):
+        assert (plots[name]["kind"], plots[name]["family"], plots[name]["method"]) == ("size_curves", family, method), \
+            CHEN[name]
+        assert plots[name]["languages"] == "seen", CHEN[name]  # "Caption: language generated"
     assert plots["fig5"]["family"] == "bloom" and plots["fig5"]["method"] == ["lora", "full"], CHEN["fig5"]
     assert plots["fig5"]["languages"] == "unseen", CHEN["fig5"]
     assert plots["fig7"]["method"] == "lora" and plots["fig7"]["languages"] == "seen", CHEN["fig7"]
@@ -378,8 +388,85 @@ def test_zeroshot_data_models_and_evaluation(full):
                        ("towerbase-7b", "dolly-dt", "full")}, (ZEROSHOT["seven"], ZEROSHOT["configs"])
     plots = full["figures"]["plots"]
     assert plots["zeroshot_criteria"]["kind"] == "configurations", ZEROSHOT["seven"]
+    tasks = plots["zeroshot_tasks"]
+    assert (tasks["kind"], tasks["models"], tasks["trainsets"], tasks["method"]) == \
+        ("task_helpfulness", ["llama2-13b"], ["dolly-en"], "full"), ZEROSHOT["fig2_right"]
+    assert "zeroshot_tasks" in study["figures"], ZEROSHOT["fig2_right"]
+    assert plots["zeroshot_agreement"]["kind"] == "judge_agreement", ZEROSHOT["fig5"]
     assert plots["zeroshot_criteria"]["criteria_scale"] == plots["zeroshot_languages"]["criteria_scale"] == "0-2", \
         ZEROSHOT["scale_reported"]
+
+
+# ----------------------------------------------------------------- choices where a paper is silent
+# docs/FIDELITY.md, "Choices where the paper is silent": each row's value, as config.yaml holds it.
+def test_chen_choices(full):
+    from polyalpaca.evaluate.judge.targets import template_path
+    from polyalpaca.evaluate.judge.templates import load_template
+
+    lora, ft = full["tunings"]["chen-lora"], full["tunings"]["chen-full"]
+    assert (lora["lr_scheduler"], lora["warmup_ratio"], ft["lr_scheduler"]) == ("cosine", 0.0, "cosine")
+    assert lora["max_length"] == ft["max_length"] == 512
+    assert (lora["loss_on"], ft["loss_on"]) == ("all", "response")
+    assert ft["select_best"] == "val_loss" and lora["micro_batch_size"] == ft["micro_batch_size"] == 4
+    assert ft["deepspeed_stage"] == 3
+    assert {full["trainsets"][t]["val_fraction"] for t in full["trainsets"] if t.startswith("alpaca-")} == {0.02}
+    assert (lora["weight_decay"], full["train"]["max_grad_norm"], lora["bf16"]) == (0.0, 1.0, True)
+    assert lora["prompt_template"] == ft["prompt_template"] == "alpaca"
+    greedy = full["decodings"]["chen-greedy"]
+    assert (greedy["max_new_tokens"], greedy["repetition_penalty"], greedy["num_beams"], greedy["stop"]) == \
+        (512, 1.0, 1, ["### "])
+    assert full["decodings"]["chen-authors"]["num_beams"] == 4
+    template = load_template(template_path(full, "judge-single"), "judge_single")
+    assert template.system == "" and "\n[User instruction]\n{{ question }}\n" in template.prompt
+    assert full["metrics"]["lid"]["lid_model"] == "lid176"  # the named alternative
+    assert "hplt-project/monolingual-multilingual-instruction-tuning" in full["sources"]["oasst_test"]["url"]
+    openlid = full["metrics"]["lid-openlid"]
+    assert openlid["candidates"] == "study" and {"nb", "nn"} <= set(openlid["equivalents"]["no"])
+    assert full["evaluate"]["judge"]["seed"] == 0
+    assert full["translate"]["beam_size"] == 4
+
+
+def test_zeroshot_choices(full):
+    from polyalpaca.evaluate.judge.parsers import parse_last_digit_0_1
+    from polyalpaca.evaluate.judge.targets import judge_inputs, template_path
+    from polyalpaca.evaluate.judge.templates import load_template
+
+    lora, ft = full["tunings"]["zs-lora-lr1e-4"], full["tunings"]["zs-full-lr1e-5"]
+    assert lora["lora"] == {"r": 8, "alpha": 16, "dropout": 0.05}
+    assert (ft["batch_tokens"], ft["gradient_accumulation_steps"], ft["lr_scheduler"]) == (4000, 4, "inverse_sqrt")
+    assert ft["max_length"] == lora["max_length"] == 2048 and ft["prompt_template"] == "alpaca"
+    assert ft["deepspeed_stage"] == 3
+    assert len(study_runs(full, "zeroshot")) == 3 * 3 * 6
+    assert full["decodings"]["zs-greedy"]["max_new_tokens"] == 512
+    assert full["metrics"]["lid"]["candidates"] == "study"
+    assert [full["languages"][lang]["hunspell"] for lang in ("en", "fr", "pt", "ru")] == ["en_US", "fr_FR", "pt_PT",
+                                                                                          "ru_RU"]
+    assert full["studies"]["zeroshot"]["lr_selection"]["rule"] == "mean"
+    inputs = judge_inputs(full, "judge-criteria", "llama2-13b", "dolly-en", "zs-full-lr1e-5", "alpacafarm_eval", "fr")
+    assert inputs["selection"] == "results/tables/zeroshot_lr_selection.csv"
+    for metric, kind in (("judge-criteria", "judge_criteria"), ("relevance", "relevance")):
+        template = load_template(template_path(full, metric), kind)
+        assert template.system == "" and "\n***\n[END DATA]\n" in template.prompt
+    assert parse_last_digit_0_1("1 of 10").value == 1 and not parse_last_digit_0_1("10").ok
+    chat = full["judges"]["llama2-chat"]
+    assert (chat["local_answer"], chat["local_max_new_tokens"], chat["parse_retries"]) == ("generate", 64, 0)
+
+
+def test_fidelity_rows_name_tests_that_exist():
+    """docs/FIDELITY.md: every row of the Chen and zero-shot tables names, in its last column, a test that exists."""
+    text = (REPO / "docs" / "FIDELITY.md").read_text(encoding="utf-8")
+    defined = {(path.name, name) for path in (REPO / "tests").glob("test_*.py")
+               for name in re.findall(r"^def (test_\w+)", path.read_text(encoding="utf-8"), flags=re.M)}
+    for study, end in (("## chen2024", "## bactrianx"), ("## zeroshot", None)):
+        body = text[text.index(study):text.index(end) if end else None]
+        rows = [line for line in body.splitlines() if line.startswith("| ") and not line.startswith("| setting")
+                and not line.startswith("| ---")]
+        assert len(rows) > 20, study
+        for row in rows:
+            last = row.rstrip(" |").rsplit(" | ", 1)[-1]
+            match = re.fullmatch(r"`tests/(test_\w+\.py)::(test_\w+)`", last)
+            assert match, f"{study}: row without a test: {row[:80]}"
+            assert match.groups() in defined, f"{study}: {last} does not exist"
 
 
 # Where config.yaml differs from what a paper states (docs/FIDELITY.md, "Deviations found"). Pinned so
