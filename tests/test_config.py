@@ -34,9 +34,11 @@ def _invalid(raw, edit):
 
 
 def test_full_and_smoke_configs_are_valid():
-    assert load_config(FULL)["studies"].keys() == {"chen2024", "bactrianx", "zeroshot"}
+    # zeroshot_modifiers: the zero-shot paper's task-modifier experiment (Table 1), a test set of its own
+    assert load_config(FULL)["studies"].keys() == {"chen2024", "bactrianx", "zeroshot", "zeroshot_modifiers"}
     # the smoke grid adds `realmodel`: the real SmolLM2 judging its own zero-shot run
-    assert load_config(SMOKE)["studies"].keys() == {"chen2024", "bactrianx", "zeroshot", "realmodel"}
+    assert load_config(SMOKE)["studies"].keys() == {"chen2024", "bactrianx", "zeroshot", "zeroshot_modifiers",
+                                                    "realmodel"}
 
 
 def test_unknown_key_is_named(raw_full):

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Callable
 
-from . import bactrianx, chen, human, zeroshot
+from . import bactrianx, chen, human, modifiers, zeroshot
 from .plotting import FigureResult, Settings, finish, save, theme, unit_frame
 from .scores import load_prompt_scores, not_judged, require_scores
 from .specs import PlotSpec, figure_extra_inputs, figure_inputs, plot_specs, tokens_table_path
@@ -48,6 +48,10 @@ def make_figure(config: dict, name: str, root: str | Path = "results", given_inp
     if spec.kind == "token_counts":
         path = tokens_csv or tokens_table_path(root)
         result = bactrianx.token_counts(config, spec, bactrianx.read_token_table(path), settings, source=str(path))
+    elif spec.kind == "modifiers":
+        inputs = figure_inputs(config, spec, root)
+        _check_given([i.path for i in inputs], given_inputs, name)
+        result = modifiers.modifier_table(config, spec, inputs, settings)
     elif spec.kind in ("judge_agreement", "task_helpfulness"):
         inputs = figure_inputs(config, spec, root)
         _check_given([i.path for i in inputs], given_inputs, name)

@@ -35,12 +35,14 @@ KIND_METRIC_KINDS: dict[str, tuple[str, ...]] = {
     "configurations": ("judge_criteria",),
     "judge_agreement": ("judge_criteria",),
     "task_helpfulness": ("judge_criteria",),
+    "modifiers": ("judge_criteria",),
     "pairwise_outcomes": ("judge_pairwise",),
     "token_counts": (),
 }
 # kinds whose metrics must be of exactly these metric kinds (they read kind-specific sub-metrics)
 REQUIRED_METRIC_KIND = {"lid_gap": "judge_single", "criteria": "judge_criteria", "configurations": "judge_criteria",
                         "judge_agreement": "judge_criteria", "task_helpfulness": "judge_criteria",
+                        "modifiers": "judge_criteria",
                         "pairwise_outcomes": "judge_pairwise"}
 LANGUAGE_SETS = ("all", "seen", "unseen")
 

@@ -31,12 +31,12 @@ BUILTIN = {
 # the variables every kind's templates may use (a template may use fewer)
 VARIABLES = {
     "judge_single": {"question", "answer", "language", "lang"},
-    "judge_criteria": {"question", "answer", "language", "lang"},
+    "judge_criteria": {"question", "answer", "language", "lang", "modifier"},
     "relevance": {"question", "answer", "language", "lang"},
     "judge_pairwise": {"question", "answer_a", "answer_b", "language", "lang"},
 }
 _KEYS = {"name", "version", "kind", "output_format", "system", "prompt", "max_tokens", "local", "criteria",
-         "criteria_keys", "json_output", "description"}
+         "criteria_keys", "kept_in_wrong_language", "json_output", "description"}
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False, autoescape=False)
 
 
@@ -61,6 +61,8 @@ class JudgeTemplate:
     local: LocalSpec | None = None
     criteria: tuple[str, ...] = ()
     criteria_keys: tuple[tuple[str, str], ...] = ()  # (criterion, JSON key asked for) where they differ
+    # criteria still scored for a response in the wrong language (the others are skipped)
+    kept_in_wrong_language: tuple[str, ...] = ("language_correctness",)
     json_output: bool = False
 
     def criterion_key(self, criterion: str) -> str:
@@ -167,5 +169,6 @@ def load_template(path: str | Path, kind: str) -> JudgeTemplate:
         name=str(raw["name"]), version=version, kind=kind, output_format=raw["output_format"],
         system=raw.get("system") or "", prompt=raw["prompt"], max_tokens=max_tokens, path=str(path),
         local=local, criteria=criteria,
-        criteria_keys=tuple((name, keys[name]) for name in criteria if name in keys), json_output=bool(raw.get("json_output", False)),
+        criteria_keys=tuple((name, keys[name]) for name in criteria if name in keys),
+        kept_in_wrong_language=tuple(raw.get("kept_in_wrong_language", ("language_correctness",))), json_output=bool(raw.get("json_output", False)),
     )
