@@ -127,6 +127,19 @@ def selection_inputs(config: dict, study: str, root: str | Path = "results") -> 
     return [inp.path for inp in score_inputs(config, study, metrics=tuple(spec(config, study)["metrics"]), root=root)]
 
 
+def counts_judge_requests(config: dict, study: str, metric: str, model: str, trainset: str, tuning: str) -> bool:
+    """For the plan, before any selection exists: whether this run's judge job of ``metric`` is counted as
+    sending requests. Under an LR selection one run per judged configuration is (its lowest LR stands for
+    the one that will be chosen), so the plan's totals are those of the selected runs."""
+    block = config["studies"][study].get("lr_selection")
+    if not block or metric not in block["judged"]:
+        return True
+    conf = Configuration(model, trainset, config["tunings"][tuning]["method"])
+    if conf not in judged_configurations(config, study):
+        return False
+    return configurations(config, study)[conf][0].tuning == tuning
+
+
 def _run_score(means: list[float], rule: str) -> float:
     if not means or any(math.isnan(m) for m in means):
         return math.nan
