@@ -58,7 +58,6 @@ class PlotSpec:
     methods: tuple[str, ...] = ()
     models: tuple[str, ...] = ()
     trainsets: tuple[str, ...] = ()
-    labels: tuple[str, ...] = ()
     params_b_min: float | None = None
     params_b_max: float | None = None
     languages: tuple[str, ...] = ()
@@ -189,19 +188,13 @@ def _resolve(config: dict, name: str, study: str, raw: dict, errors: list[str]) 
     for i, ts in enumerate(trainsets):
         if ts not in config["trainsets"]:
             errors.append(f"{where}.trainsets[{i}]: {ts!r} is not defined in trainsets")
-    labels = _as_tuple(raw.get("labels"))
-    known_labels = {t.get("label") for t in config["trainsets"].values()}
-    for i, label in enumerate(labels):
-        if label not in known_labels:
-            errors.append(f"{where}.labels[{i}]: no trainset has label {label!r} "
-                          f"(labels: {', '.join(sorted(filter(None, known_labels)))})")
     if kind == "judge_agreement" and not raw.get("human_annotations"):
         errors.append(f"{where}.human_annotations: kind 'judge_agreement' needs the human annotation file "
                       "(JSON Lines, format in polyalpaca.figures.human)")
     size = raw.get("params_b") or {}
     return PlotSpec(
         name=name, study=study, kind=kind, families=families, methods=_as_tuple(raw.get("method")),
-        models=models, trainsets=trainsets, labels=labels, params_b_min=size.get("min"), params_b_max=size.get("max"),
+        models=models, trainsets=trainsets, params_b_min=size.get("min"), params_b_max=size.get("max"),
         languages=_resolve_languages(config, study, raw.get("languages"), where, errors),
         metrics=_resolve_metrics(config, study, kind, raw, where, errors),
         columns=raw.get("columns", 3), title=raw.get("title", ""), criteria_scale=raw.get("criteria_scale", "1-3"),
@@ -250,8 +243,6 @@ def figure_runs(config: dict, spec: PlotSpec) -> list[Run]:
         if spec.models and run.model not in spec.models:
             continue
         if spec.trainsets and run.trainset not in spec.trainsets:
-            continue
-        if spec.labels and config["trainsets"][run.trainset].get("label") not in spec.labels:
             continue
         if spec.params_b_min is not None and model["params_b"] < spec.params_b_min:
             continue
