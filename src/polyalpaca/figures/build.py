@@ -55,7 +55,8 @@ def make_figure(config: dict, name: str, root: str | Path = "results", given_inp
     elif spec.kind in ("judge_agreement", "task_helpfulness"):
         inputs = figure_inputs(config, spec, root)
         _check_given([i.path for i in inputs], given_inputs, name)
-        judge = human.judge_ratings([i.path for i in inputs if i.path not in not_judged(inputs)])
+        skipped = not_judged(inputs)
+        judge = human.judge_ratings([i for i in inputs if i.path not in skipped])
         extra = figure_extra_inputs(config, spec, root)
         if spec.kind == "judge_agreement":
             result = human.judge_agreement(config, spec, human.read_human_annotations(

@@ -26,7 +26,7 @@ from ..errors import DataError
 from ..io import iter_jsonl
 from .plotting import FigureResult, Settings, figure_legend, grid, wrap_grid
 from .scores import CRITERIA
-from .specs import PlotSpec
+from .specs import PlotSpec, ScoreInput
 
 AGREEMENT = ("equal", "1 apart", "2 apart")
 
@@ -65,18 +65,17 @@ def read_human_annotations(path: str | Path, config: dict, study: str, on_bad_li
     return pd.DataFrame(rows)
 
 
-def judge_ratings(score_paths: list[str]) -> pd.DataFrame:
+def judge_ratings(inputs: list[ScoreInput]) -> pd.DataFrame:
     """One row per (judged prompt, criterion) of criteria score files: id, lang, run, criterion, judge (0-2)."""
     rows = []
-    for path in score_paths:
-        for record in iter_jsonl(path, on_bad_line="skip"):
+    for inp in inputs:
+        for record in iter_jsonl(inp.path, on_bad_line="skip"):
             criteria = record.get("criteria")
             if not isinstance(criteria, dict) or record.get("not_selected"):
                 continue
-            run = "/".join(Path(path).parts[-5:-2])  # results/scores/{metric}/{model}/{trainset}/{tuning}/...
             for name, value in criteria.items():
                 if value is not None:
-                    rows.append({"id": str(record["id"]), "lang": record["lang"], "run": run, "criterion": name,
+                    rows.append({"id": str(record["id"]), "lang": inp.lang, "run": inp.run_id, "criterion": name,
                                  "judge": float(value) - 1.0})
     return pd.DataFrame(rows, columns=["id", "lang", "run", "criterion", "judge"])
 
