@@ -14,6 +14,7 @@ from polyalpaca.effects import result_view
 from polyalpaca.errors import ConfigError
 from polyalpaca.provenance import script_code_version
 import polyalpaca.evaluate as surface_metrics
+import polyalpaca.evaluate.lr_selection as lr_selection
 from polyalpaca.evaluate.judge.targets import (
     judge_inputs,
     judge_job,
@@ -279,6 +280,14 @@ def get_judge_job(wildcards):
 def get_judge_answer_params(wildcards):
     """Only what changes the answers (x-effect): concurrency, limits, prices and budget are read at run time."""
     return judge_result_params(config, wildcards.metric)
+
+
+def get_lr_selection_scores(wildcards):
+    return lr_selection.selection_inputs(config, wildcards.study)
+
+
+def get_lr_selection_view(wildcards):
+    return lr_selection.selection_view(config, wildcards.study)
 
 
 # ---------------------------------------------------------------- figures input functions

@@ -93,6 +93,8 @@ for _fig, _spec in FIGURE_SPECS.items():
                 if _spec.kind == "token_counts"
                 else []
             ),
+            # human annotations (judge_agreement), test prompts with their tasks (task_helpfulness)
+            extra=figures_lib.figure_extra_inputs(config, _spec),
         output:
             pdf=report(
                 _paths["pdf"],

@@ -15,6 +15,8 @@ localrules:
     only_judge,
 
 
+# API judges (no GPU) and local judge models (sized like inference of the model: a GPU job on a
+# cluster, profiles/slurm puts judge_local on the GPU partition): the same job, two rules.
 rule judge:
     input:
         unpack(get_judge_inputs),
@@ -25,7 +27,7 @@ rule judge:
     benchmark:
         "results/benchmarks/evaluate/judge/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.tsv"
     wildcard_constraints:
-        metric=_alternatives(judge_metric_names(config)),
+        metric=_alternatives(judge_metric_names(config, local=False)),
     conda:
         "../envs/evaluate.yaml"
     threads: get_judge_threads
@@ -37,6 +39,11 @@ rule judge:
         code=code_of("judge"),
     script:
         "../workflow/scripts/judge.py"
+
+
+use rule judge as judge_local with:
+    wildcard_constraints:
+        metric=_alternatives(judge_metric_names(config, local=True)),
 
 
 rule judge_cost:

@@ -7,6 +7,7 @@ from polyalpaca.resources import rule_resources
 
 localrules:
     only_surface_metrics,
+    select_lr,
 
 
 rule score_lid:
@@ -91,3 +92,25 @@ rule only_surface_metrics:
 
 
 FINAL_TARGETS.append(lambda: surface_metrics.surface_score_targets(config))
+
+
+# Learning-rate selection by surface metrics (studies.<study>.lr_selection): one row per run, the chosen
+# learning rate per configuration. The judge jobs of the `judged` metrics read it and judge chosen runs only.
+rule select_lr:
+    input:
+        scores=get_lr_selection_scores,
+    output:
+        "results/tables/{study}_lr_selection.csv",
+    log:
+        "logs/evaluate/select_lr/{study}.log",
+    conda:
+        "../envs/evaluate.yaml"
+    params:
+        study=get_study_name,
+        view=get_lr_selection_view,
+        code=code_of("select_lr"),
+    script:
+        "../workflow/scripts/select_lr.py"
+
+
+FINAL_TARGETS.append(lambda: lr_selection.selection_targets(config))

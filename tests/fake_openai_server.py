@@ -193,16 +193,16 @@ class FakeJudgeServer:
             if "@good" in b and "@good" not in a:
                 return "Assistant B is better.\n\n[[B]]"
             return "Both are similar. [[C]]"
-        if '"helpfulness"' in text:  # criteria JSON
+        if "Output a json dictionary with scores for 6 specified criteria" in text:  # criteria JSON (Table 2)
             if "@fault:badjson_once" in text and self._fault_count("badjson_once", messages_key) == 1:
                 return '{"helpfulness": 2, "fluency": '
             if "@fault:badjson" in text and "@fault:badjson_once" not in text:
                 return "helpfulness: good, fluency: fine"
-            scores = {k: rating for k in ("helpfulness", "language_correctness", "fluency", "factual_accuracy",
-                                          "logical_coherence", "harmlessness")}
+            scores = {k: rating for k in ("Language", "Fluency", "Helpfulness", "Accuracy", "Logical coherence",
+                                          "Harmlessness")}  # the aspects the prompt names
             return "```json\n" + json.dumps(scores) + "\n```"
-        if "Answer with 1 or 0" in text:  # relevance
-            return "0" if "@irrelevant" in text else "1"
+        if "Print 0 or 1." in text:  # relevance (Table 3): the last 0/1 digit is read
+            return "Relevance to the task, 0 or 1: " + ("0" if "@irrelevant" in text else "1")
         if "@fault:rating7" in text:
             return "Excellent. Rating: [[7]]"
         style = int(m.group(1)) if (m := re.search(r"@style:(\d+)", text)) else 0

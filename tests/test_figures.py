@@ -291,6 +291,17 @@ def test_family_bars_compare_the_selected_sizes(config, root):
     assert heights["multi"] == [16, 12, 10] and heights["en-only"] == [12, 8, 6]
 
 
+def test_family_and_label_filters_as_chen_figures_6_and_7(config, root):
+    """Chen et al.'s figure 6 has BLOOM and Pythia panels only; figure 7 no English-only bars."""
+    cfg = _with(config, lid_gap={"kind": "lid_gap", "family": ["gpt_neox", "bloom"]},
+                sevenb={"kind": "family_bars", "method": "lora", "params_b": {"min": 6, "max": 8},
+                        "languages": "seen", "trainsets": ["alpaca-multi", "alpaca-mono-fr"]})
+    titles = [ax.get_title() for ax in make_figure(cfg, "lid_gap", root).axes.flat if ax.get_visible()]
+    assert titles == ["gpt_neox — lora", "bloom — lora", "bloom — full"]
+    bars = make_figure(cfg, "sevenb", root)
+    assert set(bars.data["label"]) == {"multi", "mono"}  # en-only runs of the same models left out
+
+
 def test_pairwise_outcomes_stack_win_tie_loss(config, root):
     result = make_figure(config, "bx_pairwise", root)
     titles = [ax.get_title() for ax in result.axes]
@@ -327,6 +338,19 @@ def test_zero_shot_figures_against_learning_rate(config, root):
     assert set(flu["n"]) == {5}
     languages = make_figure(config, "zs_languages", root)
     assert languages.axes.shape == (1, 2) and languages.axes[0, 0].get_ylim()[0] < 1.0
+
+
+def test_criteria_drawn_on_the_papers_0_to_2_scale(config, root):
+    """Zero-shot §3: "We also use the same scale from 0 to 2" — ratings are stored 1-3, drawn 0-2."""
+    as_rated = make_figure(config, "zs_criteria", root).data
+    cfg = copy.deepcopy(config)
+    for name in ("zs_criteria", "zs_languages"):
+        cfg["figures"]["plots"][name]["criteria_scale"] = "0-2"
+    shifted = make_figure(cfg, "zs_criteria", root)
+    assert list(shifted.data["value"]) == list(as_rated["value"] - 1.0) and set(shifted.data["value"]) == {2.0}
+    assert shifted.axes[0, 0].get_ylim()[0] < 0.0 < shifted.axes[0, 0].get_ylim()[1] < 2.2
+    per_language = make_figure(cfg, "zs_languages", root)
+    assert per_language.data["ci_high"].max() <= 2.0
 
 
 def test_build_figure_writes_pdf_png_and_data(config, root, tmp_path):

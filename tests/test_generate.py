@@ -82,6 +82,21 @@ def test_no_repeat_ngram_batched_equals_one_at_a_time(loaded):
     assert plain != batched  # random models repeat tokens; the rule changes the output
 
 
+def test_beam_search_batched_equals_transformers_one_at_a_time(loaded):
+    """The authors' released decoding of Chen et al. (decodings.chen-authors): 4 beams, no repeated 6-gram.
+    Batched with left padding, it gives what transformers' own beam search gives for each prompt alone."""
+    model, tok = loaded["llama"]
+    decoding = _decoding(repetition_penalty=1.0, num_beams=4, no_repeat_ngram_size=2, max_new_tokens=10, stop=())
+    batched = generate_texts(model, tok, PROMPTS, decoding, batch_size=5)
+    for prompt, response in zip(PROMPTS, batched):
+        ids = tok(prompt, return_tensors="pt").input_ids
+        out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), num_beams=4, do_sample=False,
+                             no_repeat_ngram_size=2, max_new_tokens=10, pad_token_id=tok.eos_token_id)
+        assert response == tok.decode(out[0, ids.shape[1]:], skip_special_tokens=True).strip()
+    assert batched != generate_texts(model, tok, PROMPTS, _decoding(repetition_penalty=1.0, max_new_tokens=10,
+                                                                     stop=()), batch_size=5)
+
+
 def test_stop_string_cuts_generation_in_both_modes(loaded):
     model, tok = loaded["gpt_neox"]
     free = generate_texts(model, tok, PROMPTS, _decoding(max_new_tokens=20), batch_size=10)

@@ -64,7 +64,7 @@ def test_single_rating_with_faults(tmp_path, key, server):
     assert (wrong["rating"], wrong["lid_match"], wrong["value"]) == (3, 0.0, 0.0)  # Chen: x LID match
     ok = by_id["q000"]
     assert ok["judge"] == "fake" and ok["judge_model"] == "fake-judge-0613" and ok["fingerprint"] == "fp_fake123"
-    assert ok["template"] == "single-v1" and ok["usage"]["answers"] == 1 and ok["usage"]["prompt_tokens"] > 0
+    assert ok["template"] == "chen2024-single-v1" and ok["usage"]["answers"] == 1 and ok["usage"]["prompt_tokens"] > 0
     # Retry-After (0.3 s) was waited for, not the 0.01 s backoff
     times = next(server.times[messages_key(b)] for b in server.bodies if "@fault:429x2" in b["messages"][-1]["content"])
     assert len(times) == 3 and min(b - a for a, b in zip(times, times[1:])) >= 0.28

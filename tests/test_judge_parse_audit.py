@@ -73,23 +73,23 @@ def _score(judge, template, **fields):
 def test_scores_audit_counts_per_judge_and_template(tmp_path):
     folder = tmp_path / "scores" / "judge-single" / "run" / "fr.jsonl"
     write_jsonl(folder, [
-        _score("gpt", "single-v1", rating=2, raw="Rating: [[2]]"),
-        _score("gpt", "single-v1", rating=None, raw="Good answer.", error="unparseable"),
-        _score("gpt", "single-v1", rating=None, raw="Rating: [[1]] ... rating of [[3]]", error="unparseable"),
-        _score("gpt", "single-v1", raw=None, error="no response text"),  # not judged: not an answer
+        _score("gpt", "chen2024-single-v1", rating=2, raw="Rating: [[2]]"),
+        _score("gpt", "chen2024-single-v1", rating=None, raw="Good answer.", error="unparseable"),
+        _score("gpt", "chen2024-single-v1", rating=None, raw="Rating: [[1]] ... rating of [[3]]", error="unparseable"),
+        _score("gpt", "chen2024-single-v1", raw=None, error="no response text"),  # not judged: not an answer
         {"id": "q1", "lang": "fr", "metric": "lid", "value": 1.0, "label": "fr"},  # not a judge metric
     ])
     write_jsonl(tmp_path / "scores" / "pair.jsonl", [
         _score("gpt", "pairwise-v1", raw_ab="[[A]]", raw_ba="[[B]]", verdict="win"),
     ])
     counts = audit_scores([tmp_path / "scores"])
-    single, pair = counts[("gpt", "single-v1")], counts[("gpt", "pairwise-v1")]
+    single, pair = counts[("gpt", "chen2024-single-v1")], counts[("gpt", "pairwise-v1")]
     assert (single.answers, single.parsed, single.unparsed) == (3, 1, 2)
     assert dict(single.reasons) == {"none": 1, "several": 1}
     assert (pair.answers, pair.parsed) == (2, 2)
     proc = _cli("--scores", str(tmp_path / "scores"))
     assert proc.returncode == 0, proc.stderr
-    assert "single-v1" in proc.stdout and "none: 1, several: 1" in proc.stdout and "0.667" in proc.stdout
+    assert "chen2024-single-v1" in proc.stdout and "none: 1, several: 1" in proc.stdout and "0.667" in proc.stdout
     assert format_counts(counts).splitlines()[-1].split()[1:4] == ["5", "3", "2"]
 
 

@@ -31,6 +31,8 @@ def _config(base_url: str) -> dict:
             metric["judge"] = "api"
     studies = config["studies"]
     del studies["realmodel"]  # the real local model's study: this test is the API judge on the three studies
+    del studies["zeroshot_modifiers"]  # task modifiers: tests/test_modifiers.py
+    del studies["zeroshot"]["lr_selection"]  # judging chosen runs only: tests/test_lr_selection.py
     for study in studies.values():
         study["metrics"] = [m for m in study["metrics"] if not m.endswith("-smol")]
     studies["chen2024"]["runs"] = [{"models": ["tiny-pythia-s"], "tunings": ["chen-lora"],
@@ -69,7 +71,7 @@ def _snakemake(workdir, *args):
     env = dict(os.environ, **{KEY_ENV: KEY})
     return subprocess.run([sys.executable, "-m", "snakemake", *args, "--snakefile", str(REPO / "Snakefile"),
                            "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"),
-                           "--allowed-rules", "judge", "judge_cost", "-c2", "--quiet", "rules"],
+                           "--allowed-rules", "judge", "judge_local", "judge_cost", "-c2", "--quiet", "rules"],
                           capture_output=True, text=True, timeout=300, env=env)
 
 

@@ -265,3 +265,15 @@ def test_chen_lid_scores_wait_for_the_openlid_download(tmp_path):
                               text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(work / "src")})
         assert proc.returncode == 0, proc.stderr[-3000:]
         assert bool(re.search(r"^fetch_openlid\s+1$", proc.stdout, re.M)) is needs, (study, proc.stdout[-3000:])
+
+
+def test_a_task_modifier_asking_for_another_language_sets_the_expected_one(lid):
+    """Zero-shot App. B, modifier "Answer in X language": the response must be in X (reply_lang)."""
+    from polyalpaca.evaluate.lid_score import lid_score_records
+
+    records = [{"id": "q1~reply-language", "lang": "en", "reply_lang": "fr", "response": SENTENCES["fr"]},
+               {"id": "q2~reply-language", "lang": "en", "reply_lang": "fr", "response": SENTENCES["en"]},
+               {"id": "q3", "lang": "en", "response": SENTENCES["fr"]}]
+    scores = lid_score_records(records, "lid-modifiers", lid)
+    assert [s["value"] for s in scores] == [1.0, 0.0, 0.0]
+    assert scores[0]["reply_lang"] == "fr" and "reply_lang" not in scores[2]

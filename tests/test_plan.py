@@ -59,8 +59,9 @@ def test_counts_per_study(grid):
     assert chen.cost_usd == pytest.approx(50 * gens * (900 * 0.0015 + 120 * 0.002) / 1000)
     # bactrianx: pairwise, both orders, the reference run (5 languages) not judged against itself
     assert _row(rows, "bactrianx", "evaluate").requests == (25 - 5) * 80 * 2
-    # zeroshot: relevance + criteria on 805 prompts for 54 runs x 4 languages
-    assert _row(rows, "zeroshot", "evaluate").requests == 2 * 54 * 4 * 805
+    # zeroshot: relevance on 113 prompts for 54 runs x 4 languages; criteria on the LR selection's chosen run
+    # of each of the 7 judged configurations only
+    assert _row(rows, "zeroshot", "evaluate").requests == 54 * 4 * 113 + 7 * 4 * 113
     # translation: shards + 1 merge per (source, language), a download and a conversion per translator
     assert _row(rows, "zeroshot", "translate").jobs == 3 * (4 + 1) + 3 * (2 + 1) + 2  # dolly 4, alpacafarm 2 shards
     # the pairwise reference has its judge job (it records why it is not compared), without requests

@@ -121,16 +121,27 @@ def test_downsampled_by_size_and_too_large_size(data):
         build(data, big, budget=budget_from_size(big))
 
 
-def test_uniform_draws_languages_uniformly(data):
+def test_uniform_pools_every_language_and_batches_draw_it_uniformly(data):
+    """Zero-shot App. B: "The resulting four-language data is then sampled uniformly for mini-batch creation
+    during training." The pool holds every language of every source id; the trainer's sampler shuffles it
+    uniformly (per epoch, seeded) before cutting batches, so each language is drawn alike."""
+    from polyalpaca.train.data import LengthGroupedBatchSampler
+
     langs = ["en", *LANGS]
     train, val, _, _ = build(data, spec("dolly-dt", "uniform", langs))
-    assert len(train) + len(val) == POOL  # one record per source id
-    assert len({r["source_id"] for r in train + val}) == POOL
+    assert len(train) + len(val) == POOL * len(langs)  # every language of every pooled id
+    assert Counter(r["lang"] for r in train + val) == dict.fromkeys(langs, POOL)
     no_straddling(train, val)
-    counts = Counter(r["lang"] for r in train + val)
-    expected = POOL / len(langs)
-    assert set(counts) == set(langs)
-    assert sum((c - expected) ** 2 / expected for c in counts.values()) < 16.3  # chi-square, 3 dof, p=0.001
+    # the languages differ in length (as translations do); mini-batches of ~64 padded tokens
+    lengths = [{"en": 5, "fr": 6, "de": 7, "es": 8}[r["lang"]] + (i % 3) for i, r in enumerate(train)]
+    for group in (None, 64):  # train.group_by_length false / true (windows of length_group_size examples)
+        sampler = LengthGroupedBatchSampler(lengths, batch_tokens=64, group_size=group, seed=3)
+        batches = list(sampler)
+        assert sorted(i for b in batches for i in b) == list(range(len(train)))  # an epoch draws the whole pool
+        first = [i for b in batches[: len(batches) // 4] for i in b]  # the first quarter of the epoch's steps
+        counts = Counter(train[i]["lang"] for i in first)
+        expected = len(first) / len(langs)
+        assert sum((c - expected) ** 2 / expected for c in counts.values()) < 16.3  # chi-square, 3 dof, p=0.001
 
 
 def test_same_seed_gives_identical_bytes_and_another_seed_does_not(data):

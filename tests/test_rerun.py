@@ -91,10 +91,10 @@ def test_a_moved_project_schedules_nothing(smoke_workdir, tmp_path):
 
 
 def test_b_editing_the_judge_template_reruns_only_judging(work):
-    template = work / "src" / "polyalpaca" / "evaluate" / "judge" / "templates" / "single-v1.yaml"
+    template = work / "src" / "polyalpaca" / "evaluate" / "judge" / "templates" / "chen2024-single-v1.yaml"
     with edited(template, lambda text: text + "\n# reworded\n"):
         jobs = scheduled(work)
-    assert rules(jobs) == {"judge"}
+    assert rules(jobs) == {"judge_local"}  # the smoke judges are local models
     assert {run_of(w) for _, w in jobs} == {LORA_RUN}
 
 
@@ -108,7 +108,7 @@ def test_c_changing_one_presets_rank_reruns_only_its_runs(work):
         jobs = scheduled(work)
     assert "train_run" in rules(jobs)
     assert {run_of(w) for _, w in jobs} == {LORA_RUN}, "only chen-lora's run and what depends on it"
-    assert rules(jobs) <= {"train_run", "generate_responses", "score_lid", "judge"}
+    assert rules(jobs) <= {"train_run", "generate_responses", "score_lid", "judge_local"}
 
 
 def test_d_library_code_change_marks_its_stage_stale(work):
@@ -118,7 +118,7 @@ def test_d_library_code_change_marks_its_stage_stale(work):
     assert "generate_responses" in rules(jobs)
     assert {run_of(w) for rule, w in jobs if rule == "generate_responses"} == {LORA_RUN, FULL_RUN}
     # downstream of generation only: nothing upstream (training, data, translation, recipes) reruns
-    assert rules(jobs) <= {"generate_responses", "score_lid", "judge"}
+    assert rules(jobs) <= {"generate_responses", "score_lid", "judge_local"}
 
 
 def test_e_deleting_one_translation_shard_reruns_it_and_its_dependents(work):
@@ -134,5 +134,5 @@ def test_e_deleting_one_translation_shard_reruns_it_and_its_dependents(work):
     upstream = {"fetch_source", "fetch_model", "fetch_nllb", "convert_nllb", "derive_source", "build_testset"}
     assert not rules(jobs) & upstream
     assert {"merge_translations", "align_source", "build_trainset", "train_run", "generate_responses",
-            "judge"} <= rules(jobs)
+            "judge_local"} <= rules(jobs)
     assert {run_of(w) for rule, w in jobs if rule == "train_run"} == {LORA_RUN, FULL_RUN}  # both use the pool

@@ -28,7 +28,8 @@ def rule_stages() -> dict[str, str]:
     for smk in sorted((REPO / "rules").glob("*.smk")):
         text = smk.read_text(encoding="utf-8")
         stage = "evaluate" if smk.stem in ("metrics", "judge") else smk.stem
-        for name in re.findall(r"^rule (\w+):", text, flags=re.M):
+        for name in re.findall(r"^(?:rule (\w+):|use rule \w+ as (\w+))", text, flags=re.M):
+            name = "".join(name)
             stages[name] = stage
         for prefix in re.findall(r"\bname:\s*f[\"'](\w+)\{", text):
             stages[prefix + "*"] = stage
@@ -104,7 +105,7 @@ def test_full_grid_dry_run(tmp_path):
     stages = rule_stages()
     counts: dict[str, int] = {}
     riders = gpu_group_riders(yaml.safe_load(PROFILE.read_text(encoding="utf-8")))
-    assert riders == {"generate_responses", "score_lid", "score_spellcheck"}
+    assert riders == {"generate_responses", "score_lid", "score_spellcheck", "judge_local"}
     for rule, local, resources in jobs:
         gpus = int(re.search(r"\bgpu=(\d+)", resources).group(1)) if re.search(r"\bgpu=", resources) else 0
         partition = re.search(r"slurm_partition=([^,]*)", resources).group(1)

@@ -33,6 +33,7 @@ OUTPUTS = {
     "score": "results/scores/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.jsonl",
     "lid_ceiling": "results/lid_ceiling/{metric}/{testset}/{lang}.jsonl",
     "judge_cost": "results/tables/judge_cost.csv",
+    "select_lr": "results/tables/{study}_lr_selection.csv",
     "study_table": "results/tables/{study}.csv",
     "study_provenance": "results/tables/{study}_provenance.csv",
     "figure": "results/figures/{figure}.pdf",
@@ -144,6 +145,8 @@ def study_jobs(config: dict, study: str) -> list[GridJob]:
                       testset=spec["testset"], lang=lang) for run in runs for lang in run.languages]
     jobs += [_job("evaluate", "lid_ceiling", metric=metric, testset=testset, lang=lang)
              for metric, testset, lang in lid_ceiling_jobs(config, study)]
+    if spec.get("lr_selection"):
+        jobs.append(_job("evaluate", "select_lr", study=study))
     if any(config["metrics"][m]["kind"] in JUDGE_KINDS for m in spec["metrics"]):
         jobs.append(_job("evaluate", "judge_cost"))
     jobs += [_job("figures", rule, study=study) for rule in ("study_table", "study_provenance")]

@@ -22,6 +22,7 @@ import math
 from dataclasses import dataclass
 
 from . import grid
+from .evaluate.lr_selection import counts_judge_requests
 from .config import LANG_PLACEHOLDER, trainset_languages
 from .grid import JUDGE_KINDS, STAGES, GridJob, study_sources, study_translation_pairs
 
@@ -174,6 +175,9 @@ def _score_estimate(config: dict, study: str, job: GridJob, prompts: tuple[int, 
         ref["model"], ref["trainset"], ref["tuning"])
     if kind not in JUDGE_KINDS or is_reference:  # the reference is not compared with itself: no requests
         return Job(job.stage, key)
+    if not counts_judge_requests(config, study, job.get("metric"), job.get("model"), job.get("trainset"),
+                                 job.get("tuning")):  # not the run an LR selection will judge
+        return Job(job.stage, key, 0.0, 0, 0.0)
     if prompts is None:
         return Job(job.stage, key, None)
     judge = config["judges"][config["metrics"][job.get("metric")]["judge"]]

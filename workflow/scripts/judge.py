@@ -26,5 +26,6 @@ score_generations(
     lid=inputs.get("lid"),
     reference=inputs.get("reference"),
     model_dir=inputs.get("model_dir"),
+    selection=inputs.get("selection"),
     threads=snakemake.threads,
 )

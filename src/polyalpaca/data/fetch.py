@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import logging
 import shutil
 import urllib.error
@@ -66,6 +68,38 @@ def _raw_records(name: str, spec: dict, download_dir: Path) -> Iterator[tuple[st
             yield item if isinstance(item, BadRecord) else (lang, *item)
 
 
+def balanced_sample(records: list[dict], name: str, size: int, by: str, seed: int) -> tuple[list[dict], dict]:
+    """``size`` records per language, balanced over the values of field ``by``: each group gets an equal
+    share (the remainder one more each, to the groups in sorted order), a group with fewer records than its
+    share gives the rest to the others; within a group the records are drawn with ``random.Random(seed)``.
+    The kept records stay in source order. Returns them and, per language, the count per group."""
+    kept_ids: set[tuple[str, str]] = set()
+    counts: dict[str, dict[str, int]] = {}
+    for lang in dict.fromkeys(r["lang"] for r in records):
+        groups: dict[str, list[dict]] = {}
+        for record in (r for r in records if r["lang"] == lang):
+            if record.get(by) is None:
+                raise DataError(f"sources.{name}.sample.by: record {record['id']!r} has no field {by!r}")
+            groups.setdefault(str(record[by]), []).append(record)
+        if sum(map(len, groups.values())) < size:
+            raise DataError(f"sources.{name}.sample.size: {size} but the source has "
+                            f"{sum(map(len, groups.values()))} records in {lang!r}")
+        share = dict.fromkeys(sorted(groups), 0)
+        left = size
+        while left:  # round robin over the groups that still have records
+            open_groups = [g for g in share if share[g] < len(groups[g])]
+            for group in open_groups[:left]:
+                share[group] += 1
+            left -= min(left, len(open_groups))
+        rng = random.Random(f"{seed}:{name}:{lang}")
+        for group in sorted(groups):
+            for record in rng.sample(groups[group], share[group]):
+                kept_ids.add((record["id"], lang))
+        counts[lang] = share
+    return [r for r in records if (r["id"], r["lang"]) in kept_ids], {"size": size, "by": by, "seed": seed,
+                                                                      "per_group": counts}
+
+
 def fetch_source(name: str, spec: dict, out_path: str | Path, report_path: str | Path, *,
                  on_bad_line: str = "fail", download_dir: str | Path = "resources/downloads") -> dict:
     """Normalize source ``name`` into ``out_path`` (JSONL) and write a report; returns the report.
@@ -81,6 +115,7 @@ def fetch_source(name: str, spec: dict, out_path: str | Path, report_path: str |
     seen: dict[str, str] = {}
     per_lang: dict[str, int] = {}
     limit = spec.get("limit")
+    tasks = spec.get("tasks")
 
     def bad(where: str, reason: str) -> None:
         message = f"{where}: {reason}"
@@ -103,6 +138,13 @@ def fetch_source(name: str, spec: dict, out_path: str | Path, report_path: str |
         except ValueError as err:
             bad(where, str(err))
             continue
+        if tasks is not None:
+            if "task" not in record:
+                bad(where, f"missing field 'task' (sources.{name}.tasks lists the tasks of this set)")
+                continue
+            if record["task"] not in tasks:
+                bad(where, f"unknown task {record['task']!r} (sources.{name}.tasks: {', '.join(tasks)})")
+                continue
         key = f"{record['id']}\t{lang}"
         if key in seen:
             bad(where, f"duplicate id {record['id']!r} (first at {seen[key]})")
@@ -112,8 +154,14 @@ def fetch_source(name: str, spec: dict, out_path: str | Path, report_path: str |
         per_lang[lang] = per_lang.get(lang, 0) + 1
     if not records:
         raise DataError(f"sources.{name}: no usable records" + (f" ({len(skipped)} bad lines skipped)" if skipped else ""))
+    sampled = None
+    if spec.get("sample"):
+        records, sampled = balanced_sample(records, name, **spec["sample"])
+        per_lang = {lang: sum(r["lang"] == lang for r in records) for lang in per_lang}
     report = {"source": name, "format": spec["format"], "records": len(records), "per_lang": per_lang,
               "skipped": len(skipped), "skipped_lines": skipped}
+    if sampled is not None:
+        report["sample"] = sampled
     write_jsonl(out_path, records)
     write_json(report_path, report)
     log.info("source %s: %d records %s, %d bad lines skipped", name, len(records), per_lang, len(skipped))

@@ -65,8 +65,11 @@ def lima(record: dict, name: str, index: int, lang: str) -> dict:
 
 
 def prompts(record: dict, name: str, index: int, lang: str) -> dict:
-    return {"id": _id(record, "id", f"{name}-{index:04d}"), "prompt": _text(record, "prompt"),
-            "lang": lang, "source": name}
+    out = {"id": _id(record, "id", f"{name}-{index:04d}"), "prompt": _text(record, "prompt"),
+           "lang": lang, "source": name}
+    if record.get("task") is not None:  # an evaluation set labelled by task (the zero-shot study's)
+        out["task"] = _text(record, "task")
+    return out
 
 
 def vicuna(record: dict, name: str, index: int, lang: str) -> dict:

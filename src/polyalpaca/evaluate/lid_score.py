@@ -70,12 +70,18 @@ def _checker(text_field: str):
     return check
 
 
+def _expected(record: dict, text_field: str) -> str:
+    """The language the text must be in: the prompt's, or for a response the one a task modifier asks for
+    (``reply_lang``)."""
+    return (record.get("reply_lang") if text_field == "response" else None) or record["lang"]
+
+
 def lid_score_records(records: list[dict], metric: str, identifier: LanguageIdentifier,
                       params: LidParams = LidParams(), text_field: str = "response",
                       candidates_key: str | None = None) -> list[dict]:
     """Score records for ``records`` (same order), identifying the language of ``record[text_field]``."""
     if identifier.candidates is not None:
-        outside = sorted({r["lang"] for r in records} - set(identifier.candidates))
+        outside = sorted({_expected(r, text_field) for r in records} - set(identifier.candidates))
         if outside:
             raise ConfigError(f"{candidates_key or f'metrics.{metric}.candidates'}: {', '.join(outside)} is not "
                               f"among the candidates {', '.join(identifier.candidates)}, so no {text_field} "
@@ -84,12 +90,14 @@ def lid_score_records(records: list[dict], metric: str, identifier: LanguageIden
     scores = []
     for rec, pred in zip(records, predictions):
         base = {"id": rec["id"], "lang": rec["lang"], "metric": metric}
+        if rec.get("reply_lang") and text_field == "response":
+            base["reply_lang"] = rec["reply_lang"]
         if pred.top_label is None:
             empty = not normalize_text(rec[text_field])
             scores.append({**base, "value": None,
                            "error": f"empty {text_field}" if empty else f"{identifier.model} finds no language"})
             continue
-        score = {**base, "value": 1.0 if pred.lang == rec["lang"] else 0.0, "label": pred.label,
+        score = {**base, "value": 1.0 if pred.lang == _expected(rec, text_field) else 0.0, "label": pred.label,
                  "pred_lang": pred.lang, "prob": round(pred.prob, 6), "top_label": pred.top_label,
                  "top_prob": round(pred.top_prob, 6)}
         if params.min_prob is not None and pred.label is not None and pred.prob < params.min_prob:

@@ -6,10 +6,10 @@ import logging
 from pathlib import Path
 from typing import Callable
 
-from . import bactrianx, chen, zeroshot
+from . import bactrianx, chen, human, modifiers, zeroshot
 from .plotting import FigureResult, Settings, finish, save, theme, unit_frame
-from .scores import load_prompt_scores, require_scores
-from .specs import PlotSpec, figure_inputs, plot_specs, tokens_table_path
+from .scores import load_prompt_scores, not_judged, require_scores
+from .specs import PlotSpec, figure_extra_inputs, figure_inputs, plot_specs, tokens_table_path
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +20,7 @@ FIGURE_KINDS: dict[str, Callable[..., FigureResult]] = {
     "surface_metrics": zeroshot.surface_metrics,
     "criteria": zeroshot.criteria,
     "per_language": zeroshot.per_language,
+    "configurations": zeroshot.configurations,
     "pairwise_outcomes": bactrianx.pairwise_outcomes,
     "token_counts": bactrianx.token_counts,
 }
@@ -47,9 +48,28 @@ def make_figure(config: dict, name: str, root: str | Path = "results", given_inp
     if spec.kind == "token_counts":
         path = tokens_csv or tokens_table_path(root)
         result = bactrianx.token_counts(config, spec, bactrianx.read_token_table(path), settings, source=str(path))
+    elif spec.kind == "modifiers":
+        inputs = figure_inputs(config, spec, root)
+        _check_given([i.path for i in inputs], given_inputs, name)
+        result = modifiers.modifier_table(config, spec, inputs, settings)
+    elif spec.kind in ("judge_agreement", "task_helpfulness"):
+        inputs = figure_inputs(config, spec, root)
+        _check_given([i.path for i in inputs], given_inputs, name)
+        skipped = not_judged(inputs)
+        judge = human.judge_ratings([i for i in inputs if i.path not in skipped])
+        extra = figure_extra_inputs(config, spec, root)
+        if spec.kind == "judge_agreement":
+            result = human.judge_agreement(config, spec, human.read_human_annotations(
+                extra[0], config, spec.study, config["on_bad_line"]), judge, settings)
+        else:
+            result = human.task_helpfulness(config, spec, judge, human.task_of(extra), settings)
     else:
         inputs = figure_inputs(config, spec, root)
         _check_given([i.path for i in inputs], given_inputs, name)
+        skipped = not_judged(inputs)
+        if skipped:
+            log.info("figure %s: %d score files of runs the LR selection left unjudged are not drawn", name, len(skipped))
+            inputs = [i for i in inputs if i.path not in skipped]
         prompts = load_prompt_scores(inputs, config["on_bad_line"])
         require_scores(prompts, inputs, f"figure {name}")
         units = unit_frame(config, prompts, inputs)

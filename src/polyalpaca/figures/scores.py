@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
+from pathlib import Path
 
 import pandas as pd
 
@@ -156,13 +157,24 @@ def read_score_file(inp: ScoreInput, on_bad_line: str = "fail") -> list[dict]:
     return rows
 
 
+def not_judged(inputs: list[ScoreInput]) -> set[str]:
+    """Score files whose every record says the run was not judged by design (``not_selected``: the study's
+    LR selection did not choose it). Figures leave these runs out; tables list them, as errors."""
+    out = set()
+    for inp in inputs:
+        path = Path(inp.path)
+        if path.is_file():
+            flags = [bool(r.get("not_selected")) for r in iter_jsonl(path, on_bad_line="skip")]
+            if flags and all(flags):
+                out.add(inp.path)
+    return out
+
+
 def load_prompt_scores(inputs: list[ScoreInput], on_bad_line: str = "fail") -> pd.DataFrame:
     """One row per (score file record, sub-metric); ``value`` NaN for errors and skipped criteria.
 
     Missing files are reported all at once, so a failed study lists everything it lacks.
     """
-    from pathlib import Path
-
     missing = [inp.path for inp in inputs if not Path(inp.path).is_file()]
     if missing:
         shown = "\n  ".join(missing[:50]) + (f"\n  ... and {len(missing) - 50} more" if len(missing) > 50 else "")

@@ -32,11 +32,18 @@ KIND_METRIC_KINDS: dict[str, tuple[str, ...]] = {
     "surface_metrics": ("lid", "spellcheck", "relevance"),
     "criteria": ("judge_criteria",),
     "per_language": ("judge_criteria",),
+    "configurations": ("judge_criteria",),
+    "judge_agreement": ("judge_criteria",),
+    "task_helpfulness": ("judge_criteria",),
+    "modifiers": ("judge_criteria",),
     "pairwise_outcomes": ("judge_pairwise",),
     "token_counts": (),
 }
 # kinds whose metrics must be of exactly these metric kinds (they read kind-specific sub-metrics)
-REQUIRED_METRIC_KIND = {"lid_gap": "judge_single", "criteria": "judge_criteria", "pairwise_outcomes": "judge_pairwise"}
+REQUIRED_METRIC_KIND = {"lid_gap": "judge_single", "criteria": "judge_criteria", "configurations": "judge_criteria",
+                        "judge_agreement": "judge_criteria", "task_helpfulness": "judge_criteria",
+                        "modifiers": "judge_criteria",
+                        "pairwise_outcomes": "judge_pairwise"}
 LANGUAGE_SETS = ("all", "seen", "unseen")
 
 
@@ -57,6 +64,8 @@ class PlotSpec:
     metrics: tuple[str, ...] = ()
     columns: int = 3
     title: str = ""
+    criteria_scale: str = "1-3"
+    human_annotations: str | None = None
 
     @property
     def where(self) -> str:
@@ -179,13 +188,17 @@ def _resolve(config: dict, name: str, study: str, raw: dict, errors: list[str]) 
     for i, ts in enumerate(trainsets):
         if ts not in config["trainsets"]:
             errors.append(f"{where}.trainsets[{i}]: {ts!r} is not defined in trainsets")
+    if kind == "judge_agreement" and not raw.get("human_annotations"):
+        errors.append(f"{where}.human_annotations: kind 'judge_agreement' needs the human annotation file "
+                      "(JSON Lines, format in polyalpaca.figures.human)")
     size = raw.get("params_b") or {}
     return PlotSpec(
         name=name, study=study, kind=kind, families=families, methods=_as_tuple(raw.get("method")),
         models=models, trainsets=trainsets, params_b_min=size.get("min"), params_b_max=size.get("max"),
         languages=_resolve_languages(config, study, raw.get("languages"), where, errors),
         metrics=_resolve_metrics(config, study, kind, raw, where, errors),
-        columns=raw.get("columns", 3), title=raw.get("title", ""),
+        columns=raw.get("columns", 3), title=raw.get("title", ""), criteria_scale=raw.get("criteria_scale", "1-3"),
+        human_annotations=raw.get("human_annotations"),
     )
 
 
@@ -270,6 +283,18 @@ def figure_inputs(config: dict, spec: PlotSpec, root: str | Path = "results") ->
     if spec.kind == "token_counts":
         return []
     return score_inputs(config, spec.study, figure_runs(config, spec), spec.metrics, root)
+
+
+def figure_extra_inputs(config: dict, spec: PlotSpec, root: str | Path = "results") -> list[str]:
+    """Files a figure reads besides score files: the human annotations (judge_agreement), the test
+    prompts with their tasks (task_helpfulness)."""
+    if spec.kind == "judge_agreement":
+        return [spec.human_annotations]
+    if spec.kind == "task_helpfulness":
+        testset = config["studies"][spec.study]["testset"]
+        langs = sorted({lang for run in figure_runs(config, spec) for lang in run.languages})
+        return [str(Path(root) / "testsets" / testset / f"{lang}.jsonl") for lang in langs]
+    return []
 
 
 def tokens_table_path(root: str | Path = "results") -> str:

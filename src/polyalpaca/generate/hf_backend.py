@@ -1,9 +1,11 @@
-"""Batched greedy decoding with transformers: left padding, attention mask, length-sorted batches.
+"""Batched greedy or beam-search decoding with transformers: left padding, attention mask, length-sorted batches.
 
 Batched output is token-identical to decoding one prompt at a time: transformers 5 builds position
 ids from the attention mask, and the repetition penalty and no-repeat n-gram rule below ignore the left
 padding (transformers' own processors count pad tokens as seen tokens, which changes the penalty of the
-pad/EOS token in padded rows only).
+pad/EOS token in padded rows only). With beam search (``num_beams`` > 1) transformers passes the
+processors one row per beam and the stopping criteria one row per candidate, prompt by prompt: each
+row is mapped back to its prompt (:func:`per_row`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,17 @@ from .stops import contains_new_stop, response_from_tokens, stop_tail_tokens
 log = logging.getLogger(__name__)
 
 
+def per_row(values: torch.Tensor | list, rows: int) -> torch.Tensor | list:
+    """One value per prompt -> one per row, when transformers expands each prompt into beams or candidates
+    (rows are prompt-major: the rows of prompt 0, then those of prompt 1, ...)."""
+    factor = rows // len(values)
+    if factor == 1:
+        return values
+    if isinstance(values, torch.Tensor):
+        return values.repeat_interleave(factor)
+    return [value for value in values for _ in range(factor)]
+
+
 class PaddingAwareRepetitionPenalty(LogitsProcessor):
     """CTRL-style repetition penalty (as transformers) over every prompt and generated token, except left padding."""
 
@@ -38,7 +51,8 @@ class PaddingAwareRepetitionPenalty(LogitsProcessor):
         vocab_size = scores.shape[-1]
         positions = torch.arange(input_ids.shape[1], device=input_ids.device)
         # padding and ids beyond the output vocabulary point at one extra column, dropped afterwards
-        ids = input_ids.masked_fill(positions[None, :] < self.pad_lengths[:, None].to(input_ids.device), vocab_size)
+        pad_lengths = per_row(self.pad_lengths, input_ids.shape[0])
+        ids = input_ids.masked_fill(positions[None, :] < pad_lengths[:, None].to(input_ids.device), vocab_size)
         ids = ids.clamp(max=vocab_size)
         padded = torch.nn.functional.pad(scores, (0, 1))
         score = torch.gather(padded, 1, ids)
@@ -56,7 +70,7 @@ class PaddingAwareNoRepeatNGram(LogitsProcessor):
     def __call__(self, input_ids: torch.LongTensor, scores: torch.Tensor) -> torch.Tensor:
         n = self.n
         scores = scores.clone()
-        for row, pad in enumerate(self.pad_lengths):
+        for row, pad in enumerate(per_row(self.pad_lengths, input_ids.shape[0])):
             tokens = input_ids[row, pad:].tolist()
             if len(tokens) + 1 < n:
                 continue
@@ -88,8 +102,9 @@ class StopOnStrings(StoppingCriteria):
     def __call__(self, input_ids: torch.LongTensor, scores, **kwargs) -> torch.BoolTensor:
         if not self.stops:
             return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+        tails = per_row(self.prompt_tails, input_ids.shape[0])
         windows = [(tail + gen)[-(self.window + 1):]
-                   for tail, gen in zip(self.prompt_tails, input_ids[:, self.prompt_len:].tolist())]
+                   for tail, gen in zip(tails, input_ids[:, self.prompt_len:].tolist())]
         befores = self._decode([w[:-1] for w in windows])
         afters = self._decode(windows)
         done = [contains_new_stop(b, a, self.stops) for b, a in zip(befores, afters)]
@@ -112,7 +127,8 @@ def _eos_ids(model, tokenizer) -> list[int]:
 
 @torch.inference_mode()
 def generate_batch(model, tokenizer, prompts: Sequence[str], decoding: DecodingParams) -> list[str]:
-    """Greedy responses to rendered ``prompts`` decoded together (left padding + attention mask)."""
+    """Responses to rendered ``prompts`` decoded together (left padding + attention mask): greedy, or beam
+    search with ``decoding.num_beams`` beams (the best finished beam per prompt)."""
     tokenizer.padding_side = "left"
     enc = tokenizer(list(prompts), return_tensors="pt", padding=True)
     input_ids = enc["input_ids"].to(model.device)
@@ -125,7 +141,7 @@ def generate_batch(model, tokenizer, prompts: Sequence[str], decoding: DecodingP
     eos = _eos_ids(model, tokenizer)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos[0]
     config = GenerationConfig(
-        do_sample=False, num_beams=1, max_new_tokens=decoding.max_new_tokens, eos_token_id=eos,
+        do_sample=False, num_beams=decoding.num_beams, max_new_tokens=decoding.max_new_tokens, eos_token_id=eos,
         pad_token_id=pad_id, repetition_penalty=1.0, no_repeat_ngram_size=0,
         temperature=None, top_p=None, top_k=None,
     )

@@ -26,6 +26,10 @@ def _check_prompt(lang: str):
     return check
 
 
+# a task-modified prompt's fields (recipes.modifiers), kept for the LID check and the judge
+MODIFIER_FIELDS = ("modifier", "modifier_text", "reply_lang")
+
+
 def read_prompts(path: str | Path, lang: str, on_bad_line: str = "fail") -> list[dict]:
     records = read_jsonl(path, on_bad_line=on_bad_line, check=_check_prompt(lang))
     if not records:
@@ -72,7 +76,8 @@ def generate_responses(
              sum(1 for r in responses if not r))
     out = [
         {"id": rec["id"], "lang": run.lang, "prompt": rec["prompt"], "response": resp, "model": run.model,
-         "trainset": run.trainset, "tuning": run.tuning, "decoding": decoding.name}
+         "trainset": run.trainset, "tuning": run.tuning, "decoding": decoding.name,
+         **{k: rec[k] for k in MODIFIER_FIELDS if k in rec}}
         for rec, resp in zip(records, responses)
     ]
     return write_jsonl(output_path, out)

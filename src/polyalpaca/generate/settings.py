@@ -17,18 +17,22 @@ DEVICES = ("auto", "cpu", "cuda")
 @dataclass(frozen=True)
 @schema_defaults("decodings", "*")
 class DecodingParams:
-    """Greedy decoding settings of one ``decodings.<name>`` preset (plus the template's stop strings)."""
+    """Decoding settings of one ``decodings.<name>`` preset (plus the template's stop strings): greedy, or
+    beam search when ``num_beams`` > 1 (never sampled)."""
 
     name: str
     max_new_tokens: int
     repetition_penalty: float
     no_repeat_ngram_size: int
     stop: tuple[str, ...]
+    num_beams: int
 
     def __post_init__(self):
         where = f"decodings.{self.name}"
         if not isinstance(self.max_new_tokens, int) or self.max_new_tokens < 1:
             raise ConfigError(f"{where}.max_new_tokens: expected an integer >= 1, got {self.max_new_tokens!r}")
+        if not isinstance(self.num_beams, int) or self.num_beams < 1:
+            raise ConfigError(f"{where}.num_beams: expected an integer >= 1, got {self.num_beams!r}")
         if not self.repetition_penalty > 0:
             raise ConfigError(f"{where}.repetition_penalty: expected a number > 0, got {self.repetition_penalty!r}")
         if not isinstance(self.no_repeat_ngram_size, int) or self.no_repeat_ngram_size < 0:
@@ -46,7 +50,7 @@ class DecodingParams:
         stops = list(preset["stop"])
         if template is not None:
             stops += [s for s in stop_strings(template) if s not in stops]
-        return cls(name=name, max_new_tokens=preset["max_new_tokens"],
+        return cls(name=name, max_new_tokens=preset["max_new_tokens"], num_beams=int(preset["num_beams"]),
                    repetition_penalty=float(preset["repetition_penalty"]),
                    no_repeat_ngram_size=int(preset["no_repeat_ngram_size"]), stop=tuple(stops))
 

@@ -88,9 +88,10 @@ def generate_texts_vllm(run_dir: str | Path, base_dir: str | Path, prompts: Sequ
                         dtype: str = "auto") -> list[str]:
     """Greedy responses with vLLM, cut as the transformers backend cuts them."""
     require_vllm()
-    if decoding.no_repeat_ngram_size:
-        raise ConfigError(f"decodings.{decoding.name}.no_repeat_ngram_size: not supported by the vllm backend "
-                          "(use generate.backend: transformers)")
+    for key in ("no_repeat_ngram_size", "num_beams"):
+        if getattr(decoding, key) > (1 if key == "num_beams" else 0):
+            raise ConfigError(f"decodings.{decoding.name}.{key}: not supported by the vllm backend "
+                              "(use generate.backend: transformers)")
     import torch
     from vllm import LLM, SamplingParams
 

@@ -4,7 +4,10 @@
 - ``multi``: every language of the source combined and shuffled.
 - ``multi_downsampled``: the multilingual set randomly downsampled to a budget: the train and
   validation sizes of the ``budget_of`` trainset (exactly equal budgets), or ``size`` examples.
-- ``uniform``: one record per source id, its language drawn uniformly among ``languages``.
+- ``uniform``: every language of every source id in one shuffled pool, like ``multi`` (Dolly-DT: "The
+  resulting four-language data is then sampled uniformly for mini-batch creation"): the trainer's sampler
+  draws mini-batches from a uniform shuffle of the pool (see :class:`polyalpaca.train.data.LengthGroupedBatchSampler`),
+  so every language is drawn with the same probability as long as the translations keep every id.
 
 All recipes draw from the source's aligned pool (see :mod:`.align`). The validation split holds out
 source ids, chosen by the seed per source: a record and its translations are always on the same side,
@@ -23,7 +26,7 @@ from ..errors import DataError
 from ..io import iter_jsonl, write_jsonl
 from .align import read_pool
 from .settings import ENGLISH, TrainsetSpec
-from .records import load_english, load_translation, rank, seeded_order, trainset_record
+from .records import load_english, load_translation, seeded_order, trainset_record
 
 log = logging.getLogger(__name__)
 
@@ -98,11 +101,7 @@ def build_trainset(
     if spec.recipe == "mono":
         (lang,) = spec.languages
         train_pairs, val_pairs = [(lang, i) for i in train_ids], [(lang, i) for i in val_ids]
-    elif spec.recipe == "uniform":
-        choose = lambda i: spec.languages[rank(spec.seed, f"uniform:{spec.name}", i) % len(spec.languages)]  # noqa: E731
-        train_pairs, val_pairs = _shuffled([(choose(i), i) for i in train_ids], spec), \
-            _shuffled([(choose(i), i) for i in val_ids], spec)
-    else:  # multi, multi_downsampled
+    else:  # multi, multi_downsampled, uniform
         train_pairs = _shuffled([(lang, i) for i in train_ids for lang in spec.languages], spec)
         val_pairs = _shuffled([(lang, i) for i in val_ids for lang in spec.languages], spec)
         if spec.recipe == "multi_downsampled":
@@ -144,10 +143,11 @@ def _downsample(pairs: list[tuple[str, str]], n: int, split: str, budget: Budget
 
 def _check_budget(spec: TrainsetSpec, n_train: int, n_val: int, train_ids: int, val_ids: int,
                   budget: Budget | None) -> None:
-    """The equal-budget assertion: mono/uniform sets have one example per pooled id; downsampled = budget."""
-    if spec.recipe in ("mono", "uniform"):
+    """The equal-budget assertion: mono sets have one example per pooled id, multi/uniform one per id and
+    language; downsampled = budget."""
+    if spec.recipe == "mono":
         expected = (train_ids, val_ids)
-    elif spec.recipe == "multi":
+    elif spec.recipe in ("multi", "uniform"):
         expected = (train_ids * len(spec.languages), val_ids * len(spec.languages))
     else:
         expected = (budget.train, budget.val)

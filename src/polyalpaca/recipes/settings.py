@@ -127,10 +127,15 @@ class TestsetSpec:
     languages: tuple[str, ...]
     translate_from: str | None = None
     limit: int | None = None
+    modifiers: Mapping | None = None  # task modifiers appended to the prompts (recipes.modifiers)
 
     def __post_init__(self) -> None:
         if not self.languages:
             raise ConfigError(f"testsets.{self.name}.languages: empty")
+        if self.modifiers:
+            from .modifiers import check_modifiers
+
+            check_modifiers(self.name, self.modifiers, self.languages)
         if self.translate_from is not None and self.translate_from not in self.languages:
             raise ConfigError(f"testsets.{self.name}.translate_from: {self.translate_from!r} is not one of its "
                               f"languages ({', '.join(self.languages)})")
@@ -149,7 +154,8 @@ class TestsetSpec:
     @classmethod
     def from_block(cls, name: str, block: Mapping) -> "TestsetSpec":
         return cls(name=name, source=block["source"], languages=tuple(block["languages"]),
-                   translate_from=block.get("translate_from"), limit=block.get("limit"))
+                   translate_from=block.get("translate_from"), limit=block.get("limit"),
+                   modifiers=block.get("modifiers"))
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,12 @@ from typing import Iterator
 
 from ..errors import DataError
 from ..io import iter_jsonl, write_jsonl
+from .modifiers import modified_prompts
 from .settings import TestsetSpec
 
 log = logging.getLogger(__name__)
 
-EXTRA_FIELDS = ("task", "category", "modifier")
+EXTRA_FIELDS = ("task", "category", "modifier", "modifier_text", "reply_lang")
 
 
 def _check_prompt(record: dict) -> None:
@@ -99,6 +100,8 @@ def build_testset(
                  f"{Path(translation).with_suffix('.report.json')}") if not prompts else str(translation)
     if not prompts:
         raise DataError(f"{key}: test set {spec.name!r} has no prompts in language {lang!r} ({where})")
+    if spec.modifiers:
+        records = modified_prompts(list(records), spec.modifiers, lang, f"testsets.{spec.name}")
     n = write_jsonl(out_path, records)
     log.info("test set %s, %s: %d prompts", spec.name, lang, n)
     return n

@@ -68,19 +68,21 @@ def _criterion_value(value: Any) -> float | None:
     return None
 
 
-def _scores(obj: dict, criteria: tuple[str, ...]) -> tuple[dict, list[str]]:
-    """criterion -> 1|2|3 and the problems that keep ``obj`` from being a complete verdict."""
+def _scores(obj: dict, criteria: tuple[str, ...], keys: dict[str, str]) -> tuple[dict, list[str]]:
+    """criterion -> 1|2|3 and the problems that keep ``obj`` from being a complete verdict; a criterion is
+    read under its own name or the JSON key the prompt asked for (``keys``)."""
     if len(obj) == 1 and isinstance(next(iter(obj.values())), dict):  # {"scores": {...}}
         obj = next(iter(obj.values()))
     by_key = {_norm_key(k): v for k, v in obj.items()}
     scores, problems = {}, []
     for name in criteria:
-        if name not in by_key:
-            problems.append(f"missing {name}")
+        key = next((k for k in (name, _norm_key(keys.get(name, name))) if k in by_key), None)
+        if key is None:
+            problems.append(f"missing {keys.get(name, name)}")
             continue
-        number = _criterion_value(by_key[name])
+        number = _criterion_value(by_key[key])
         if number is None:
-            problems.append(f"{name}: {by_key[name]!r} is not a rating")
+            problems.append(f"{name}: {by_key[key]!r} is not a rating")
         elif number != int(number) or int(number) not in (1, 2, 3):
             problems.append(f"{name} {number:g} is outside 1-3" if number == int(number)
                             else f"{name} {number:g} is not one of 1, 2, 3")
@@ -89,8 +91,9 @@ def _scores(obj: dict, criteria: tuple[str, ...]) -> tuple[dict, list[str]]:
     return scores, problems
 
 
-def parse_criteria_json(text: str | None, criteria: tuple[str, ...]) -> Parsed:
-    """``{"helpfulness": 2, ...}`` with every criterion rated 1-3."""
+def parse_criteria_json(text: str | None, criteria: tuple[str, ...], keys: dict[str, str] | None = None) -> Parsed:
+    """``{"helpfulness": 2, ...}`` with every criterion rated 1-3 (``keys``: criterion -> the JSON key asked for,
+    e.g. ``{"factual_accuracy": "Accuracy"}``)."""
     if not text or not text.strip():
         return failed("empty", "criteria rating")
     answer = JudgeAnswer(text, keep_code=("json", ""))  # a JSON fence is the format, other code is not
@@ -105,7 +108,7 @@ def parse_criteria_json(text: str | None, criteria: tuple[str, ...]) -> Parsed:
         if not isinstance(obj, dict):
             last_error = "the JSON answer is not an object"
             continue
-        scores, problems = _scores(obj, criteria)
+        scores, problems = _scores(obj, criteria, keys or {})
         if problems:
             last_error = "; ".join(problems)
             continue

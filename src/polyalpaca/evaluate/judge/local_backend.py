@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 _WRITE_BACK = {
     "rating_1_3": lambda label: f"Rating: [[{label}]]",
     "binary_0_1": lambda label: label,
+    "last_digit_0_1": lambda label: label,
     "pair_verdict": lambda label: f"[[{label}]]",
 }
 
@@ -151,7 +152,7 @@ class LocalBackend:
         if template.output_format == "criteria_json":
             probs, tokens = {}, 0
             for criterion in template.criteria:
-                probs[criterion], n = self._label_probs(prompt + prefix.replace("{criterion}", criterion), labels)
+                probs[criterion], n = self._label_probs(prompt + prefix.replace("{criterion}", template.criterion_key(criterion)), labels)
                 tokens += n
             text = json.dumps({c: int(best(p)) for c, p in probs.items()})
         else:

@@ -20,6 +20,7 @@ from ...io import iter_jsonl
 from .parsers import (
     parse_binary_0_1,
     parse_criteria_json,
+    parse_last_digit_0_1,
     parse_pair_scores,
     parse_pair_verdict,
     parse_rating,
@@ -28,10 +29,11 @@ from .parsers import (
 from .templates import BUILTIN, TEMPLATE_DIR, builtin_template_path, load_template
 from .verdicts import Parsed
 
-FORMATS = ("rating", "criteria", "pair", "pair-scores", "vicuna-pair", "binary")
+FORMATS = ("rating", "criteria", "pair", "pair-scores", "vicuna-pair", "binary", "last-digit")
 # a template's output_format -> the audit's format name
 _BY_OUTPUT_FORMAT = {"rating_1_3": "rating", "criteria_json": "criteria", "pair_verdict": "pair",
-                     "pair_scores": "pair-scores", "vicuna_pair": "vicuna-pair", "binary_0_1": "binary"}
+                     "pair_scores": "pair-scores", "vicuna_pair": "vicuna-pair", "binary_0_1": "binary",
+                     "last_digit_0_1": "last-digit"}
 DEFAULT_CRITERIA = ("helpfulness", "language_correctness", "fluency", "factual_accuracy", "logical_coherence",
                     "harmlessness")
 
@@ -47,15 +49,16 @@ def parse_scale(text: str) -> tuple[int, ...]:
     return tuple(range(low, high + 1))
 
 
-def parser_for(fmt: str, scale: tuple[int, ...] = (1, 2, 3),
-               criteria: tuple[str, ...] = DEFAULT_CRITERIA) -> Callable[[str | None], Parsed]:
+def parser_for(fmt: str, scale: tuple[int, ...] = (1, 2, 3), criteria: tuple[str, ...] = DEFAULT_CRITERIA,
+               keys: dict[str, str] | None = None) -> Callable[[str | None], Parsed]:
     parsers = {
         "rating": lambda text: parse_rating(text, scale),
-        "criteria": lambda text: parse_criteria_json(text, criteria),
+        "criteria": lambda text: parse_criteria_json(text, criteria, keys),
         "pair": parse_pair_verdict,
         "pair-scores": parse_pair_scores,
         "vicuna-pair": parse_vicuna_pair,
         "binary": parse_binary_0_1,
+        "last-digit": parse_last_digit_0_1,
     }
     if fmt not in parsers:
         raise ConfigError(f"--format {fmt!r}: one of {', '.join(FORMATS)}")
@@ -119,6 +122,14 @@ def record_format(record: dict) -> str:
     return "rating" if "rating" in record else "binary"
 
 
+def _criteria_keys(record: dict) -> dict[str, str]:
+    """criterion -> JSON key of the record's built-in criteria template (a user template's keys are unknown here)."""
+    if record.get("template") != BUILTIN["judge_criteria"]:
+        return {}
+    template = load_template(builtin_template_path("judge_criteria"), "judge_criteria")
+    return {c: template.criterion_key(c) for c in template.criteria}
+
+
 def _raw_answers(record: dict) -> list[str]:
     return [record[key] for key in ("raw", "raw_ab", "raw_ba") if isinstance(record.get(key), str)]
 
@@ -147,7 +158,7 @@ def audit_scores(paths: Iterable[str | Path], *, scale: tuple[int, ...] = (1, 2,
                 continue
             fmt = record_format(record)
             criteria = tuple(record["criteria"]) if isinstance(record.get("criteria"), dict) else DEFAULT_CRITERIA
-            parse = parser_for(fmt, scale, criteria)
+            parse = parser_for(fmt, scale, criteria, _criteria_keys(record))
             count = counts.setdefault((record["judge"], record.get("template", "?")), ParseCount())
             for text in answers:
                 count.add(parse(text))

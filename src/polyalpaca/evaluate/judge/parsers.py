@@ -15,7 +15,8 @@ from .criteria_parser import parse_criteria_json
 from .verdicts import Candidate, JudgeAnswer, Parsed, choose, failed
 
 __all__ = ["Parsed", "parse_rating", "parse_rating_1_3", "parse_criteria_json", "parse_pair_verdict",
-           "parse_pair_scores", "parse_vicuna_pair", "parse_binary_0_1", "parse_answer", "PARSERS", "OUTPUT_FORMATS"]
+           "parse_pair_scores", "parse_vicuna_pair", "parse_binary_0_1", "parse_last_digit_0_1", "parse_answer",
+           "PARSERS", "OUTPUT_FORMATS"]
 
 NUM = r"(-?\d+(?:[.,]\d+)?)"
 _OPEN = r"[\[(\"'“*\s]*"  # how a number may be wrapped after its label: [[9]], **9**, "9", (9)
@@ -233,20 +234,36 @@ def parse_binary_0_1(text: str | None) -> Parsed:
     return _check_scale(parsed.value, (0, 1), "answer") if parsed.ok else parsed
 
 
+_LAST_DIGIT = re.compile(r"(?<![\d.,])[01](?!\d|[.,]\d)")
+
+
+def parse_last_digit_0_1(text: str | None) -> Parsed:
+    """The zero-shot study's relevance reading: "We extract the last 0 or 1 digit from the output generated
+    by LLaMa" (App. B) — the last 0 or 1 standing alone (not a digit of a longer number such as 10 or 0.5)."""
+    if not text or not text.strip():
+        return failed("empty", "0/1 answer")
+    found = _LAST_DIGIT.findall(text)
+    if not found:
+        return Parsed(error="no 0 or 1 digit in the answer", reason="none")
+    return Parsed(int(found[-1]))
+
+
 # kind -> output formats it can use; format -> parser(text, template)
 OUTPUT_FORMATS: dict[str, tuple[str, ...]] = {
     "judge_single": ("rating_1_3",),
     "judge_criteria": ("criteria_json",),
     "judge_pairwise": ("pair_verdict", "pair_scores", "vicuna_pair"),
-    "relevance": ("binary_0_1",),
+    "relevance": ("binary_0_1", "last_digit_0_1"),
 }
 PARSERS: dict[str, Callable[..., Parsed]] = {
     "rating_1_3": lambda text, template=None: parse_rating_1_3(text),
-    "criteria_json": lambda text, template=None: parse_criteria_json(text, template.criteria),
+    "criteria_json": lambda text, template=None: parse_criteria_json(
+        text, template.criteria, {c: template.criterion_key(c) for c in template.criteria}),
     "pair_verdict": lambda text, template=None: parse_pair_verdict(text),
     "pair_scores": lambda text, template=None: parse_pair_scores(text),
     "vicuna_pair": lambda text, template=None: parse_vicuna_pair(text),
     "binary_0_1": lambda text, template=None: parse_binary_0_1(text),
+    "last_digit_0_1": lambda text, template=None: parse_last_digit_0_1(text),
 }
 
 

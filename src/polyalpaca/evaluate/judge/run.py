@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ...errors import DataError
 from ...io import read_jsonl, write_jsonl
+from ..lr_selection import not_judged_reason, read_selection
 from .cache import JudgeCache
 from .calls import JudgeFatalError, redact
 from .engine import Budget, Engine
@@ -85,12 +86,23 @@ def score_generations(
     reference: str | Path | None = None,
     model_dir: str | Path | None = None,
     threads: int = 1,
+    selection: str | Path | None = None,
 ) -> dict:
-    """Judge every generation in ``generations``; write ``output``; return a summary (counts, tokens)."""
+    """Judge every generation in ``generations``; write ``output``; return a summary (counts, tokens).
+    With ``selection`` (the study's LR selection table), a run it does not choose is not judged: its
+    records say why (``not_selected``) and nothing is sent."""
     started = time.monotonic()
     tmpl = load_template(template, job.kind)
     items = read_jsonl(generations, on_bad_line=job.on_bad_line, check=_require(("id", "prompt", "response")))
     _by_id(generations, items, "generations")
+    if selection is not None:
+        reason = not_judged_reason(read_selection(selection), job.run_id)
+        if reason:
+            write_jsonl(output, [{"id": item["id"], "lang": item.get("lang", job.lang), "metric": job.metric,
+                                  "value": None, "judge": judge.name, "template": tmpl.label, "not_selected": True,
+                                  "error": reason} for item in items])
+            log.info("%s on %s: %s", job.metric, job.run_id, reason)
+            return {"items": len(items), "errors": len(items), "requests": 0}
     lids = refs = None
     if job.kind in ("judge_single", "judge_criteria"):
         if lid is None:

@@ -55,6 +55,8 @@ class Scorer:
         if self.job.kind == "judge_pairwise":
             return [dict(common, answer_a=item["response"], answer_b=reference["response"]),
                     dict(common, answer_a=reference["response"], answer_b=item["response"])]
+        if self.job.kind == "judge_criteria":  # a task-modified prompt's appended sentence (else empty)
+            common["modifier"] = item.get("modifier_text", "")
         return [dict(common, answer=item["response"])]
 
     def call(self, variables: dict, attempt: int) -> Call:
@@ -142,8 +144,8 @@ class Scorer:
             record["error"] = j.error
             return
         scores = dict(j.value)
-        if lid_match == 0.0:  # wrong language: only language correctness counts
-            keep = {"language_correctness"} & set(names)
+        if lid_match == 0.0:  # wrong language: only language correctness (or the template's choice) counts
+            keep = set(self.template.kept_in_wrong_language) & set(names)
             record["skipped"] = [n for n in names if n not in keep]
             scores = {n: v for n, v in scores.items() if n in keep}
         record["criteria"].update(scores)

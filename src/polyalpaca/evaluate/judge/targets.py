@@ -7,15 +7,18 @@ from pathlib import Path
 from ...effects import result_view
 from ...errors import ConfigError
 from ...grid import OUTPUTS, metric_outputs
+from ..lr_selection import selection_path, selects_for
 from .settings import KINDS, JudgeJob
-from .templates import builtin_template_path
+from .templates import TEMPLATE_DIR, builtin_template_path, template_reference
 
 SCORE = OUTPUTS["score"]
 GENERATION = "results/generations/{model}/{trainset}/{tuning}/{testset}/{lang}.jsonl"
 
 
-def judge_metric_names(config: dict) -> list[str]:
-    return sorted(name for name, m in config["metrics"].items() if m["kind"] in KINDS)
+def judge_metric_names(config: dict, local: bool | None = None) -> list[str]:
+    """Judge metrics; ``local`` True/False: only those whose judge runs locally (a GPU job) / at an API."""
+    return sorted(name for name, m in config["metrics"].items() if m["kind"] in KINDS
+                  and (local is None or (config["judges"][m["judge"]]["backend"] == "local") == local))
 
 
 def judge_score_targets(config: dict) -> list[str]:
@@ -59,9 +62,9 @@ def template_path(config: dict, metric: str) -> str:
     """The metric's template file: the user's (as written in the config) or the built-in one, relative to
     the working directory when inside it — so a project moved elsewhere does not look changed (rejudge)."""
     spec = config["metrics"][metric]
-    if spec.get("template"):
+    path = template_reference(spec["template"]) if spec.get("template") else builtin_template_path(spec["kind"])
+    if path.parent != TEMPLATE_DIR:  # a user file, as written in the config
         return spec["template"]
-    path = builtin_template_path(spec["kind"])
     try:
         return path.relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:  # the library lives outside the working directory (installed, or --directory elsewhere)
@@ -94,6 +97,9 @@ def judge_inputs(config: dict, metric: str, model: str, trainset: str, tuning: s
         ref = pairwise_reference_for(config, metric, testset)
         if (ref["model"], ref["trainset"], ref["tuning"]) != (model, trainset, tuning):
             inputs["reference"] = GENERATION.format(testset=testset, lang=lang, **ref)
+    selecting = selects_for(config, metric, testset, f"{model}/{trainset}/{tuning}")
+    if selecting:  # judged only if the study's LR selection chose this run (else: records saying so, no calls)
+        inputs["selection"] = selection_path(selecting)
     judge = config["judges"][spec["judge"]]
     if judge["backend"] == "local":
         inputs["model_dir"] = f"resources/models/{judge['model']}"

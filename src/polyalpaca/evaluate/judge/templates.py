@@ -2,8 +2,10 @@
 
 A template record has ``name``, ``version``, ``kind`` (the metric kind it serves), ``output_format``
 (selects the parser), ``system`` (optional), ``prompt``, ``max_tokens`` and, for the local backend,
-``local: {answer_prefix, labels}``. The built-in ones live in ``templates/<name>.yaml``; a metric may
-point at a user file with the same keys (for example the exact prompt of a paper).
+``local: {answer_prefix, labels}``; a criteria template adds ``criteria`` (the names its records use)
+and optionally ``criteria_keys`` (name -> the JSON key the prompt asks for). The built-in ones live in
+``templates/<name>.yaml`` (the papers' own prompts, verbatim); a metric's ``template`` names a built-in
+one or points at a user file with the same keys.
 """
 
 from __future__ import annotations
@@ -19,21 +21,22 @@ from ...errors import ConfigError
 from .parsers import OUTPUT_FORMATS
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+# the default template of each kind (a metric without `template`)
 BUILTIN = {
-    "judge_single": "single-v1",
-    "judge_criteria": "criteria-v1",
+    "judge_single": "chen2024-single-v1",
+    "judge_criteria": "zeroshot-criteria-v1",
     "judge_pairwise": "pairwise-v1",
-    "relevance": "relevance-v1",
+    "relevance": "zeroshot-relevance-v1",
 }
 # the variables every kind's templates may use (a template may use fewer)
 VARIABLES = {
     "judge_single": {"question", "answer", "language", "lang"},
-    "judge_criteria": {"question", "answer", "language", "lang"},
+    "judge_criteria": {"question", "answer", "language", "lang", "modifier"},
     "relevance": {"question", "answer", "language", "lang"},
     "judge_pairwise": {"question", "answer_a", "answer_b", "language", "lang"},
 }
 _KEYS = {"name", "version", "kind", "output_format", "system", "prompt", "max_tokens", "local", "criteria",
-         "json_output", "description"}
+         "criteria_keys", "kept_in_wrong_language", "json_output", "description"}
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False, autoescape=False)
 
 
@@ -57,7 +60,14 @@ class JudgeTemplate:
     path: str
     local: LocalSpec | None = None
     criteria: tuple[str, ...] = ()
+    criteria_keys: tuple[tuple[str, str], ...] = ()  # (criterion, JSON key asked for) where they differ
+    # criteria still scored for a response in the wrong language (the others are skipped)
+    kept_in_wrong_language: tuple[str, ...] = ("language_correctness",)
     json_output: bool = False
+
+    def criterion_key(self, criterion: str) -> str:
+        """The JSON key the prompt asks the judge to rate ``criterion`` under."""
+        return dict(self.criteria_keys).get(criterion, criterion)
 
     @property
     def label(self) -> str:
@@ -89,6 +99,21 @@ def builtin_template_path(kind: str) -> Path:
     if kind not in BUILTIN:
         raise ConfigError(f"metric kind {kind!r} has no judge template (judge kinds: {', '.join(BUILTIN)})")
     return TEMPLATE_DIR / f"{BUILTIN[kind]}.yaml"
+
+
+def builtin_names() -> list[str]:
+    return sorted(p.stem for p in TEMPLATE_DIR.glob("*.yaml"))
+
+
+def template_reference(value: str) -> Path:
+    """A metric's ``template``: the name of a built-in template (``chen2024-single-v1``) or a file path."""
+    if "/" not in value and not value.endswith((".yaml", ".yml")):
+        path = TEMPLATE_DIR / f"{value}.yaml"
+        if not path.is_file():
+            raise ConfigError(f"template {value!r} is not a built-in judge template "
+                              f"({', '.join(builtin_names())}); give a file path for your own")
+        return path
+    return Path(value)
 
 
 def load_template(path: str | Path, kind: str) -> JudgeTemplate:
@@ -133,6 +158,9 @@ def load_template(path: str | Path, kind: str) -> JudgeTemplate:
     criteria = tuple(raw.get("criteria", ()))
     if kind == "judge_criteria" and not criteria:
         raise ConfigError(f"{path}: a judge_criteria template needs 'criteria' (the JSON keys to read)")
+    keys = raw.get("criteria_keys") or {}
+    if not isinstance(keys, dict) or set(keys) - set(criteria) or not all(isinstance(v, str) and v for v in keys.values()):
+        raise ConfigError(f"{path}: criteria_keys must map names of 'criteria' to the JSON keys the prompt asks for")
     try:
         version = int(raw["version"])
     except (TypeError, ValueError):
@@ -140,5 +168,7 @@ def load_template(path: str | Path, kind: str) -> JudgeTemplate:
     return JudgeTemplate(
         name=str(raw["name"]), version=version, kind=kind, output_format=raw["output_format"],
         system=raw.get("system") or "", prompt=raw["prompt"], max_tokens=max_tokens, path=str(path),
-        local=local, criteria=criteria, json_output=bool(raw.get("json_output", False)),
+        local=local, criteria=criteria,
+        criteria_keys=tuple((name, keys[name]) for name in criteria if name in keys),
+        kept_in_wrong_language=tuple(raw.get("kept_in_wrong_language", ("language_correctness",))), json_output=bool(raw.get("json_output", False)),
     )
