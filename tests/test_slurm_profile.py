@@ -126,19 +126,21 @@ def test_paper_grid_slurm_submissions_within_target():
     submissions while every output keeps its own Snakemake job."""
     from polyalpaca import grid
     from polyalpaca.config import load_config
+    from polyalpaca.evaluate.judge.targets import judge_metric_names
     from polyalpaca.submissions import slurm_submissions
 
     config = load_config(REPO / "config.yaml")
     jobs = grid.grid_jobs(config)
     generations = sum(job.rule == "generate_responses" for job in jobs)
-    judges = sum(job.rule == "score" and config["metrics"][job.get("metric")]["kind"] in grid.JUDGE_KINDS
-                 for job in jobs)
+    api_judges = set(judge_metric_names(config, local=False))  # rule judge; judge_local rides with generations
+    judges = sum(job.rule == "score" and job.get("metric") in api_judges for job in jobs)
     subs = slurm_submissions(REPO / "config.yaml", PROFILE.parent, REPO)
     assert subs.total <= 1200, subs
     assert subs.by_unit["group generation"] == generations
     assert subs.by_unit["group judge"] == -(-judges // 20)
     assert subs.by_unit["rule train_run"] == sum(job.rule == "train_run" for job in jobs)
-    assert not {"rule score_lid", "rule score_spellcheck", "rule judge", "rule lid_ceiling"} & set(subs.by_unit)
+    assert not {"rule score_lid", "rule score_spellcheck", "rule judge", "rule judge_local", "rule lid_ceiling"} \
+        & set(subs.by_unit)
     assert not any(unit.startswith("rule fetch_") for unit in subs.by_unit)  # local rules: the submit host
     plan = subprocess.run([sys.executable, "-m", "polyalpaca.cli", "plan", "--config", "config.yaml"], cwd=REPO,
                           capture_output=True, text=True, timeout=300)
