@@ -29,6 +29,8 @@ from polyalpaca.config import trainset_languages
 from polyalpaca.recipes import aligned_languages, trainset_models
 from polyalpaca.train import resolve_tuning
 import polyalpaca.translate.plan as translate_plan
+import polyalpaca.benchmark as benchmark_lib
+import polyalpaca.roundtrip as roundtrip_lib
 
 try:
     validate_config(config)
@@ -297,3 +299,37 @@ def get_study_name(wildcards):
 def get_study_view(wildcards):
     """What a study's tables show: its runs, metrics and labels (figures are their own rules)."""
     return figures_lib.study_view(config, wildcards.study, figures=False)
+
+
+# ---------------------------------------------------------------- round-trip input functions
+def get_roundtrip_params(wildcards):
+    return roundtrip_lib.roundtrip_params(config, wildcards.source, wildcards.lang)
+
+
+def get_comet_model(wildcards):
+    return roundtrip_lib.roundtrip_params(config, wildcards.source, wildcards.lang)[
+        "comet_model"
+    ]
+
+
+def get_study_roundtrip_scores(wildcards):
+    return roundtrip_lib.study_roundtrip_scores(config, wildcards.study)
+
+
+# ---------------------------------------------------------------- benchmark input functions
+def get_benchmark_inputs(wildcards):
+    """The base model, and the run folder (adapter or full weights) unless the job is the base model's."""
+    inputs = {"base": f"resources/models/{wildcards.model}"}
+    if wildcards.variant != "base":
+        inputs["run"] = f"results/models/{wildcards.model}/{wildcards.variant}"
+    return inputs
+
+
+def get_benchmark_params(wildcards):
+    return benchmark_lib.benchmark_params(
+        config, wildcards.model, wildcards.variant, wildcards.task
+    )
+
+
+def get_study_benchmark_results(wildcards):
+    return benchmark_lib.study_benchmark_results(config, wildcards.study)

@@ -85,13 +85,19 @@ def _job_settings(config: dict, study: str, task: str) -> dict:
             "num_fewshot": spec["num_fewshot"], "limit": spec.get("limit"), "task_dirs": list(spec["task_dirs"])}
 
 
-def benchmark_params(config: dict, model: str, variant: str, task: str) -> dict:
-    """What one job's output depends on (checked equal across the studies that share the job)."""
+def job_study(config: dict, model: str, variant: str, task: str) -> str:
+    """The first study that asks for this job (where its operational settings, e.g. batch_size, are read)."""
     for study in config["studies"]:
         if BenchmarkJob(model, variant, task) in study_benchmark_jobs(config, study):
-            trainset, tuning = split_variant(variant)
-            return {"model": model, "trainset": trainset, "tuning": tuning, **_job_settings(config, study, task)}
+            return study
     raise ConfigError(f"no study benchmarks {model}/{variant} on task {task!r}")
+
+
+def benchmark_params(config: dict, model: str, variant: str, task: str) -> dict:
+    """What one job's output depends on (checked equal across the studies that share the job)."""
+    trainset, tuning = split_variant(variant)
+    study = job_study(config, model, variant, task)
+    return {"model": model, "trainset": trainset, "tuning": tuning, **_job_settings(config, study, task)}
 
 
 def _family_languages(task: str, spec: dict, known: frozenset[str]) -> list[str]:

