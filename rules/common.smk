@@ -316,6 +316,15 @@ def get_study_roundtrip_scores(wildcards):
     return roundtrip_lib.study_roundtrip_scores(config, wildcards.study)
 
 
+def get_roundtrip_report_pairs(wildcards):
+    """[source, lang, translator] of the study's round trips (what its table and figure show)."""
+    return roundtrip_lib.report_pairs(config, wildcards.study)
+
+
+def get_roundtrip_floor(wildcards):
+    return config["studies"][wildcards.study]["roundtrip"]["chrf_floor"]
+
+
 # ---------------------------------------------------------------- benchmark input functions
 def get_benchmark_inputs(wildcards):
     """The base model, and the run folder (adapter or full weights) unless the job is the base model's."""

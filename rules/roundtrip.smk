@@ -87,7 +87,8 @@ rule roundtrip_report:
         "../envs/figures.yaml"
     params:
         study=get_study_name,
-        view=get_study_view,
+        pairs=get_roundtrip_report_pairs,
+        floor=get_roundtrip_floor,
         code=code_of("roundtrip_report"),
     script:
         "../workflow/scripts/roundtrip_report.py"

@@ -11,7 +11,7 @@ from polyalpaca.config import load_config, validate_config
 from polyalpaca.errors import ConfigError
 from polyalpaca.grid import grid_jobs, study_translation_pairs
 from polyalpaca.io import read_jsonl, write_jsonl
-from polyalpaca.roundtrip import roundtrip_params
+from polyalpaca.roundtrip import report_pairs, roundtrip_params
 from polyalpaca.roundtrip.report import write_roundtrip_report
 from polyalpaca.roundtrip.run import back_translate, sample_records
 from polyalpaca.roundtrip.score import bleu_chrf, score_roundtrip
@@ -133,7 +133,7 @@ def test_table_flags_pairs_below_the_floor(tmp_path, caplog):
         path.write_text(json.dumps({"bleu": chrf / 2, "chrf": chrf, "n_records": 4, "n_segments": 4,
                                     "fields": ["instruction"], "comet": None}))
     out = {k: str(tmp_path / f"out.{k}") for k in ("csv", "html", "pdf", "png")}
-    write_roundtrip_report(config, "bactrianx", root=tmp_path, **out)
+    write_roundtrip_report(report_pairs(config, "bactrianx"), 50, "bactrianx", root=tmp_path, **out)
     table = pd.read_csv(out["csv"])
     assert list(table["below_floor"]) == [c < 50 for c in chrfs]
     html = open(out["html"], encoding="utf-8").read()
@@ -145,7 +145,7 @@ def test_table_flags_pairs_below_the_floor(tmp_path, caplog):
 def test_table_names_a_missing_score_file(tmp_path):
     out = {k: str(tmp_path / f"out.{k}") for k in ("csv", "html", "pdf", "png")}
     with pytest.raises(Exception, match=r"results/roundtrip/.*\.scores\.json: round-trip scores missing"):
-        write_roundtrip_report(_smoke(), "bactrianx", root=tmp_path, **out)
+        write_roundtrip_report(report_pairs(_smoke(), "bactrianx"), 50, "bactrianx", root=tmp_path, **out)
 
 
 # ---------------------------------------------------------------- config and grid

@@ -10,5 +10,5 @@ from polyalpaca.roundtrip.report import write_roundtrip_report  # noqa: E402
 
 setup_logging(snakemake)
 out = snakemake.output
-write_roundtrip_report(snakemake.params.view, snakemake.params.study, csv=out.csv, html=out.html, pdf=out.pdf,
-                       png=out.png)
+write_roundtrip_report(snakemake.params.pairs, snakemake.params.floor, snakemake.params.study, csv=out.csv,
+                       html=out.html, pdf=out.pdf, png=out.png)

@@ -27,11 +27,9 @@ COLUMNS = ["study", "model", "trainset", "tuning", "run", "task", "lang", "harne
 
 
 def run_label(config: dict, model: str, variant: str) -> str:
-    """``model (base)`` or ``model / trainset label / tuning``: the row name of the tables and the figure."""
+    """``model (base)`` or ``model / trainset / tuning``: the row name of the tables and the figure."""
     trainset, tuning = split_variant(variant)
-    if trainset is None:
-        return f"{model} (base)"
-    return f"{model} / {config['trainsets'][trainset].get('label', trainset)} / {tuning}"
+    return f"{model} (base)" if trainset is None else f"{model} / {trainset} / {tuning}"
 
 
 def _read(path: str | Path, job: BenchmarkJob) -> dict:

@@ -8,8 +8,8 @@ translated back into its source language with the same engine and scored against
   ``chrf_floor`` are flagged.
 """
 
-from .plan import (ROUNDTRIP, ROUNDTRIP_SCORES, check_roundtrip, roundtrip_jobs, roundtrip_params,
+from .plan import (ROUNDTRIP, ROUNDTRIP_SCORES, check_roundtrip, report_pairs, roundtrip_jobs, roundtrip_params,
                    roundtrip_report_paths, roundtrip_targets, study_roundtrip_pairs, study_roundtrip_scores)
 
-__all__ = ["ROUNDTRIP", "ROUNDTRIP_SCORES", "check_roundtrip", "roundtrip_jobs", "roundtrip_params",
+__all__ = ["ROUNDTRIP", "ROUNDTRIP_SCORES", "check_roundtrip", "report_pairs", "roundtrip_jobs", "roundtrip_params",
            "roundtrip_report_paths", "roundtrip_targets", "study_roundtrip_pairs", "study_roundtrip_scores"]

@@ -29,6 +29,12 @@ def roundtrip_jobs(config: dict) -> list[tuple[str, str]]:
     return sorted({pair for study in config["studies"] for pair in study_roundtrip_pairs(config, study)})
 
 
+def report_pairs(config: dict, study: str) -> list[list[str]]:
+    """[source, lang, translator] of every pair the study round-trips: the report rule's param."""
+    return [[source, lang, config["translations"][source]["translator"]]
+            for source, lang in study_roundtrip_pairs(config, study)]
+
+
 def roundtrip_report_paths(study: str) -> dict[str, str]:
     return {"csv": f"results/tables/{study}_roundtrip.csv", "html": f"results/tables/{study}_roundtrip.html",
             "pdf": f"results/figures/{study}_roundtrip.pdf", "png": f"results/figures/{study}_roundtrip.png"}

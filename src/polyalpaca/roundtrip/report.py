@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataError
-from .plan import ROUNDTRIP_SCORES, study_roundtrip_pairs
+from .plan import ROUNDTRIP_SCORES
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +24,9 @@ COLUMNS = ["study", "source", "lang", "translator", "n_records", "n_segments", "
 SCORES = ("bleu", "chrf", "comet")
 
 
-def roundtrip_table(config: dict, study: str, root: str | Path = ".") -> pd.DataFrame:
-    floor = config["studies"][study]["roundtrip"]["chrf_floor"]
+def roundtrip_table(pairs: list[list[str]], floor: float, study: str, root: str | Path = ".") -> pd.DataFrame:
     rows = []
-    for source, lang in study_roundtrip_pairs(config, study):
+    for source, lang, translator in pairs:
         path = Path(root) / ROUNDTRIP_SCORES.format(source=source, lang=lang)
         if not path.is_file():
             raise DataError(f"{path}: round-trip scores missing (rule roundtrip_score builds them)")
@@ -38,11 +37,10 @@ def roundtrip_table(config: dict, study: str, root: str | Path = ".") -> pd.Data
         missing = [k for k in ("bleu", "chrf", "n_records", "n_segments") if k not in record]
         if missing:
             raise DataError(f"{path}: no {', '.join(missing)} (not a result of rule roundtrip_score)")
-        rows.append({"study": study, "source": source, "lang": lang,
-                     "translator": config["translations"][source]["translator"], "n_records": record["n_records"],
-                     "n_segments": record["n_segments"], "fields": " ".join(record.get("fields", [])),
-                     "bleu": record["bleu"], "chrf": record["chrf"], "comet": record.get("comet"),
-                     "below_floor": bool(record["chrf"] < floor)})
+        rows.append({"study": study, "source": source, "lang": lang, "translator": translator,
+                     "n_records": record["n_records"], "n_segments": record["n_segments"],
+                     "fields": " ".join(record.get("fields", [])), "bleu": record["bleu"], "chrf": record["chrf"],
+                     "comet": record.get("comet"), "below_floor": bool(record["chrf"] < floor)})
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -89,13 +87,13 @@ def roundtrip_figure(table: pd.DataFrame, study: str, floor: float):
     return fig
 
 
-def write_roundtrip_report(config: dict, study: str, *, csv: str, html: str, pdf: str, png: str,
-                           root: str | Path = ".", dpi: int = 150) -> pd.DataFrame:
+def write_roundtrip_report(pairs: list[list[str]], floor: float, study: str, *, csv: str, html: str, pdf: str,
+                           png: str, root: str | Path = ".", dpi: int = 150) -> pd.DataFrame:
+    """The table (CSV, HTML) and figure (PDF, PNG) of a study's round trips (``pairs``: :func:`.plan.report_pairs`)."""
     from ..figures.tables import write_csv, write_html
     from ..io import atomic_open
 
-    floor = config["studies"][study]["roundtrip"]["chrf_floor"]
-    table = roundtrip_table(config, study, root)
+    table = roundtrip_table(pairs, floor, study, root)
     if table.empty:
         raise DataError(f"study {study}: no translated source to round-trip")
     write_csv(table, csv)
