@@ -29,11 +29,12 @@ from polyalpaca.config import trainset_languages
 from polyalpaca.recipes import aligned_languages, trainset_models
 from polyalpaca.train import resolve_tuning
 import polyalpaca.translate.plan as translate_plan
-import polyalpaca.benchmark as benchmark_lib
-import polyalpaca.roundtrip as roundtrip_lib
+import polyalpaca.benchmark.plan as benchmark_lib
+import polyalpaca.roundtrip.plan as roundtrip_lib
+from polyalpaca.validate import validate_workflow_config
 
 try:
-    validate_config(config)
+    validate_workflow_config(config)
 except ConfigError as err:
     raise WorkflowError(
         f"{workflow.configfiles[-1] if workflow.configfiles else 'config'}: {err}"

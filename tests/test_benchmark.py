@@ -11,11 +11,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from polyalpaca.benchmark import benchmark_params, study_benchmark_results
+from polyalpaca.benchmark.plan import benchmark_params, study_benchmark_results
 from polyalpaca.benchmark.harness import run_benchmark
 from polyalpaca.benchmark.report import average_table, run_label, write_benchmark_report
 from polyalpaca.benchmark.tasks import SHIPPED_TASK_DIR
-from polyalpaca.config import load_config, study_runs, validate_config
+from polyalpaca.config import load_config, study_runs
+from polyalpaca.validate import validate_workflow_config as validate_config
 from polyalpaca.errors import ConfigError
 from polyalpaca.grid import grid_jobs
 from polyalpaca.tiny import build_causal_model
@@ -136,7 +137,7 @@ def test_studies_that_share_a_task_must_agree():
 
 def test_validation_and_the_grid_do_not_import_the_harness():
     code = ("import sys; from polyalpaca.config import load_config; from polyalpaca.grid import grid_jobs; "
-            "grid_jobs(load_config('config.yaml')); import polyalpaca.benchmark; "
+            "grid_jobs(load_config('config.yaml')); import polyalpaca.validate as v; v.validate_workflow_config(load_config('config.yaml')); "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('lm_eval', 'torch', 'sacrebleu')))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -7,11 +7,12 @@ import json
 import pandas as pd
 import pytest
 
-from polyalpaca.config import load_config, validate_config
+from polyalpaca.config import load_config
+from polyalpaca.validate import validate_workflow_config as validate_config
 from polyalpaca.errors import ConfigError
 from polyalpaca.grid import grid_jobs, study_translation_pairs
 from polyalpaca.io import read_jsonl, write_jsonl
-from polyalpaca.roundtrip import report_pairs, roundtrip_params
+from polyalpaca.roundtrip.plan import report_pairs, roundtrip_params
 from polyalpaca.roundtrip.report import write_roundtrip_report
 from polyalpaca.roundtrip.run import back_translate, sample_records
 from polyalpaca.roundtrip.score import bleu_chrf, score_roundtrip

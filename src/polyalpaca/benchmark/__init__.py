@@ -10,9 +10,3 @@
 The shipped ``tasks/`` folder holds small task YAMLs in the harness's format with local data (the smoke
 profile's offline stand-ins for XCOPA-style tasks).
 """
-
-from .plan import (BENCHMARK_RESULT, benchmark_jobs, benchmark_params, benchmark_report_paths, benchmark_targets,
-                   check_benchmarks, run_variant, study_benchmark_results)
-
-__all__ = ["BENCHMARK_RESULT", "benchmark_jobs", "benchmark_params", "benchmark_report_paths", "benchmark_targets",
-           "check_benchmarks", "run_variant", "study_benchmark_results"]

@@ -6,8 +6,9 @@ import importlib.util
 
 from ..errors import ConfigError
 
-ROUNDTRIP = "results/roundtrip/{source}/{lang}.jsonl"
-ROUNDTRIP_SCORES = "results/roundtrip/{source}/{lang}.scores.json"
+from .paths import ROUNDTRIP, ROUNDTRIP_SCORES
+
+__all__ = ["ROUNDTRIP", "ROUNDTRIP_SCORES"]
 # What Bactrian-X back-translates ("the translated instructions", §3.2): instruction or prompt fields.
 DEFAULT_FIELDS = ("instruction", "prompt")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataError
-from .plan import ROUNDTRIP_SCORES
+from .paths import ROUNDTRIP_SCORES
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ def roundtrip_figure(table: pd.DataFrame, study: str, floor: float):
 
 def write_roundtrip_report(pairs: list[list[str]], floor: float, study: str, *, csv: str, html: str, pdf: str,
                            png: str, root: str | Path = ".", dpi: int = 150) -> pd.DataFrame:
-    """The table (CSV, HTML) and figure (PDF, PNG) of a study's round trips (``pairs``: :func:`.plan.report_pairs`)."""
+    """The table (CSV, HTML) and figure (PDF, PNG) of a study's round trips (``pairs``: ``roundtrip.plan.report_pairs``)."""
     from ..figures.tables import write_csv, write_html
     from ..io import atomic_open
 
