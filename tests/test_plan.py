@@ -61,12 +61,15 @@ def test_counts_per_study(grid):
     assert _row(rows, "bactrianx", "evaluate").requests == (25 - 5) * 80 * 2
     # zeroshot: relevance + criteria on 805 prompts for 54 runs x 4 languages
     assert _row(rows, "zeroshot", "evaluate").requests == 2 * 54 * 4 * 805
-    # translation: shards + 1 merge per (source, language), a download and a conversion per translator, and
-    # a round trip (back-translation + scores) per (source, language)
-    assert _row(rows, "zeroshot", "translate").jobs == 3 * (16 + 1) + 3 * (2 + 1) + 2 + 2 * 6
+    # translation: shards + 1 merge per (source, language), a download and a conversion per translator
+    assert _row(rows, "zeroshot", "translate").jobs == 3 * (16 + 1) + 3 * (2 + 1) + 2
     # the pairwise reference has its judge job (it records why it is not compared), without requests
-    # + lm-evaluation-harness: 3 tasks for each of the 13 runs and their 3 base models
-    assert _row(rows, "bactrianx", "evaluate").jobs == 2 * 25 + len(lid_ceiling_jobs(grid, "bactrianx")) + 1 + 3 * 16
+    assert _row(rows, "bactrianx", "evaluate").jobs == 2 * 25 + len(lid_ceiling_jobs(grid, "bactrianx")) + 1
+    # round trips: back-translation and scores per translated (source, language), and the study's report
+    assert _row(rows, "zeroshot", "roundtrip").jobs == 2 * 6 + 1
+    # lm-evaluation-harness: 3 tasks for each of the 13 runs and their 3 base models, and the report
+    assert _row(rows, "bactrianx", "benchmark").jobs == 3 * 16 + 1
+    assert _row(rows, "zeroshot", "benchmark").jobs == 0
 
 
 def test_total_counts_shared_jobs_once(grid):

@@ -42,7 +42,7 @@ OUTPUTS = {
     "lm_eval_task": "results/lm_eval/{model}/{variant}/{task}.json",
     "benchmark_report": "results/tables/{study}_benchmarks.csv",
 }
-STAGES = ("data", "translate", "recipes", "train", "generate", "evaluate", "figures")
+STAGES = ("data", "translate", "recipes", "train", "generate", "evaluate", "roundtrip", "benchmark", "figures")
 JUDGE_KINDS = ("judge_single", "judge_criteria", "judge_pairwise", "relevance")
 
 
@@ -155,13 +155,13 @@ def study_jobs(config: dict, study: str) -> list[GridJob]:
         jobs.append(_job("evaluate", "judge_cost"))
     if spec.get("roundtrip"):
         pairs = study_roundtrip_pairs(config, study)
-        jobs += [_job("translate", rule, source=s, lang=lang) for s, lang in pairs
+        jobs += [_job("roundtrip", rule, source=s, lang=lang) for s, lang in pairs
                  for rule in ("roundtrip_translate", "roundtrip_score")]
-        jobs.append(_job("figures", "roundtrip_report", study=study))
+        jobs.append(_job("roundtrip", "roundtrip_report", study=study))
     if spec.get("benchmarks"):
-        jobs += [_job("evaluate", "lm_eval_task", model=j.model, variant=j.variant, task=j.task)
+        jobs += [_job("benchmark", "lm_eval_task", model=j.model, variant=j.variant, task=j.task)
                  for j in study_benchmark_jobs(config, study)]
-        jobs.append(_job("figures", "benchmark_report", study=study))
+        jobs.append(_job("benchmark", "benchmark_report", study=study))
     jobs += [_job("figures", rule, study=study) for rule in ("study_table", "study_provenance")]
     jobs += [_job("figures", "figure", figure=f) for f in spec["figures"]]
     return jobs
