@@ -81,6 +81,7 @@ def average_table(table: pd.DataFrame) -> pd.DataFrame:
     runs = list(dict.fromkeys(table["run"]))
     wide = table.groupby(["run", "task"], sort=False)["value"].mean().mul(100).unstack("task").reindex(runs)
     wide["average"] = wide.mean(axis=1)
+    wide.columns.name = None
     return wide.reset_index()
 
 
@@ -91,6 +92,7 @@ def language_tables(table: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
         runs = list(dict.fromkeys(sub["run"]))
         wide = sub.pivot_table(index="run", columns="lang", values="value", sort=False).mul(100).reindex(runs)
         wide["average"] = wide.mean(axis=1)
+        wide.columns.name = None
         out.append((f"{task} ({sub['metric'].iloc[0]}, %, per language)", wide.reset_index()))
     return out
 

@@ -50,7 +50,7 @@ def summary_table(table: pd.DataFrame) -> pd.DataFrame:
              "75% Q.": lambda s: s.quantile(0.75), "max": lambda s: s.max()}
     rows = []
     for name, fn in stats.items():
-        rows.append({"": name, **{score: fn(pd.to_numeric(table[score], errors="coerce").dropna())
+        rows.append({"statistic": name, **{score: fn(pd.to_numeric(table[score], errors="coerce").dropna())
                                   for score in SCORES if table[score].notna().any()}})
     return pd.DataFrame(rows)
 
