@@ -92,6 +92,15 @@ def test_a_metric_the_task_lacks_names_the_key(models, tmp_path):
     assert not (tmp_path / "x.json").exists()
 
 
+def test_a_model_the_harness_cannot_load_names_the_model_key(models, tmp_path):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text('{"model_type": "no-such-architecture"}')
+    with pytest.raises(ConfigError, match=r"models\.tiny: lm-evaluation-harness cannot load .*broken as a causal LM"):
+        run_benchmark(PARAMS, broken, None, tmp_path / "x.json", batch_size=4)
+    assert not (tmp_path / "x.json").exists()
+
+
 # ---------------------------------------------------------------- DAG-time checks
 def _raw(path="tests/smoke/config.yaml"):
     return yaml.safe_load((REPO / path).read_text(encoding="utf-8"))

@@ -58,6 +58,18 @@ def language_scores(results: dict, harness_tasks: dict[str, str]) -> dict[str, d
     return out
 
 
+def load_model(params: dict, args: dict, *, batch_size: int, device: str):
+    """The harness's HF model; a model it cannot load stops naming the config key of the model."""
+    from lm_eval.models.huggingface import HFLM
+
+    try:
+        return HFLM(**args, batch_size=batch_size, device=device)
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        run = f" with run {args['peft']}" if "peft" in args else ""
+        raise ConfigError(f"models.{params['model']}: lm-evaluation-harness cannot load {args['pretrained']}{run} "
+                          f"as a causal LM ({type(err).__name__}: {err})") from err
+
+
 def run_benchmark(params: dict, base_dir: str | Path, run_dir: str | Path | None, out_path: str | Path, *,
                   batch_size: int = 8, device: str = "cpu", seed: int = 42) -> dict:
     """Evaluate one (model run, task) with the harness and write the result JSON; returns it."""
@@ -74,14 +86,12 @@ def run_benchmark(params: dict, base_dir: str | Path, run_dir: str | Path | None
                               f"{', '.join(missing)}")
         log.info("lm-eval %s: %s on %s (%d-shot, batch %d, %s)", importlib.metadata.version("lm_eval"),
                  args, ", ".join(names), params["num_fewshot"], batch_size, device)
-        try:
-            results = lm_eval.simple_evaluate(
-                model="hf", model_args=args, tasks=names, num_fewshot=params["num_fewshot"], batch_size=batch_size,
-                device=device, limit=params.get("limit"), task_manager=manager, log_samples=False,
-                random_seed=seed, numpy_random_seed=seed, torch_random_seed=seed, fewshot_random_seed=seed,
-            )
-        except (OSError, ValueError) as err:
-            raise ConfigError(f"models.{params['model']}: lm-evaluation-harness cannot load {args}: {err}") from err
+        model = load_model(params, args, batch_size=batch_size, device=device)
+        results = lm_eval.simple_evaluate(
+            model=model, tasks=names, num_fewshot=params["num_fewshot"], limit=params.get("limit"),
+            task_manager=manager, log_samples=False, random_seed=seed, numpy_random_seed=seed,
+            torch_random_seed=seed, fewshot_random_seed=seed,
+        )
     if results is None:
         raise RuntimeError("lm_eval.simple_evaluate returned nothing (not the main process?)")
     record = {
