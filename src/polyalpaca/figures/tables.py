@@ -260,7 +260,7 @@ def write_html(sections: list[tuple[str, pd.DataFrame]], path: str | Path, title
 
 def benchmark_rows(config: dict, study: str, root: str | Path = "results") -> pd.DataFrame:
     """The study's lm-evaluation-harness scores as study-table rows: ``testset`` the task, ``metric`` the
-    task's metric, ``kind`` benchmark, the CI value -/+ 1.96 harness standard errors; a base model's row
+    task's metric, ``kind`` benchmark, the CI value -/+ 1.96 harness standard errors (within 0..1); a base model's row
     has empty trainset and tuning and ``label``/``method`` base."""
     from ..benchmark.report import benchmark_table
 
@@ -273,7 +273,7 @@ def benchmark_rows(config: dict, study: str, root: str | Path = "results") -> pd
         half = 1.96 * r.stderr if r.stderr is not None and not pd.isna(r.stderr) else math.nan
         rows.append({"study": study, "model": r.model, "trainset": r.trainset, "tuning": r.tuning, "testset": r.task,
                      "lang": r.lang, "metric": r.metric, "kind": "benchmark", "aggregate": "mean", "value": r.value,
-                     "ci_low": r.value - half, "ci_high": r.value + half, "n": r.n, "n_errors": 0, "n_skipped": 0,
+                     "ci_low": max(0.0, r.value - half), "ci_high": min(1.0, r.value + half), "n": r.n, "n_errors": 0, "n_skipped": 0,
                      **attrs})
     return pd.DataFrame(rows).reindex(columns=TABLE_COLUMNS)
 
