@@ -4,6 +4,13 @@
 import polyalpaca.generate.inputs as generate_inputs
 from polyalpaca.resources import rule_resources
 
+# vLLM pins its own torch/transformers: it runs in an environment of its own (envs/generate-vllm.yaml)
+GENERATE_ENV = (
+    "../envs/generate-vllm.yaml"
+    if config["generate"]["backend"] == "vllm"
+    else "../envs/generate.yaml"
+)
+
 
 localrules:
     only_generate,
@@ -19,7 +26,7 @@ rule generate_responses:
     benchmark:
         "results/benchmarks/generate/{model}/{trainset}/{tuning}/{testset}/{lang}.tsv"
     conda:
-        "../envs/generate.yaml"
+        GENERATE_ENV
     threads: config["generate"]["threads"]
     resources:
         **rule_resources(config, "generate"),

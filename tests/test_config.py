@@ -156,6 +156,9 @@ BACTRIAN = {  # Li et al., "Bactrian-X: Multilingual Replicable Instruction-Foll
     "r": "Table 7: lora r | 64 | 16 |",
     "alpha": "Table 7: lora alpha | 16 | 16 |",
     "dropout": "Table 7: lora dropout | 0.05 | 0.05 |",
+    "steps": "Table 7: steps | 100k | 5k |",
+    "max_length": "Table 7: max seq length | 768 | 1024 | (Multi | Mono); Limitations: the maximum sequence length "
+                  "for multilingual models was set to 768 sub-word units.",
     "loss": "App. C: during the fine-tuning process, the instructions are masked, and the loss is computed only "
             "for the responses.",
     "data": "§3.1: We use English instructions developed for Alpaca (52K) and Dolly (15K)",
@@ -259,6 +262,10 @@ def test_chen_data_models_and_evaluation(full):
 def test_bactrian_presets(full):
     multi, mono = full["tunings"]["bactrian-lora-multi"], full["tunings"]["bactrian-lora-mono"]
     assert multi["lora"]["r"] == 64 and mono["lora"]["r"] == 16, BACTRIAN["r"]
+    assert multi["max_steps"] == 100_000 and mono["max_steps"] == 5_000, BACTRIAN["steps"]
+    assert "epochs" not in multi and "epochs" not in mono, BACTRIAN["steps"]
+    assert multi["max_length"] == 768 and mono["max_length"] == 1024, BACTRIAN["max_length"]
+    assert "max_length_by_family" not in multi and "max_length_by_family" not in mono, BACTRIAN["max_length"]
     for preset in (multi, mono):
         assert preset["method"] == "lora", BACTRIAN["peft"]
         assert preset["global_batch_size"] == 128, BACTRIAN["batch"]
@@ -266,6 +273,35 @@ def test_bactrian_presets(full):
         assert preset["lora"]["alpha"] == 16, BACTRIAN["alpha"]
         assert preset["lora"]["dropout"] == 0.05, BACTRIAN["dropout"]
         assert preset["loss_on"] == "response", BACTRIAN["loss"]
+
+
+# The paper gives no prompt format; the authors' released template is github.com/mbzuai-nlp/bactrian-x,
+# templates/bactrian.json (quoted verbatim).
+BACTRIAN_AUTHORS_TEMPLATE = {"prompt_input": "### Input:\n{instruction}\n\n{input}\n\n### Output:\n",
+                             "prompt_no_input": "### Input:\n{instruction}\n\n### Output:\n"}
+
+
+# Not stated in the paper: the authors' scripts/finetune_llama.sh and finetune_bloom.sh (quoted verbatim).
+BACTRIAN_AUTHORS_LORA = {"llama": "--lora_target_modules 'q_proj,v_proj'", "bloom": "--lora_target_modules 'query_key_value'"}
+
+
+def test_bactrian_lora_modules_are_the_authors(full):
+    from polyalpaca.train.settings import resolve_tuning
+
+    for tuning in ("bactrian-lora-multi", "bactrian-lora-mono"):
+        for model, family in (("llama-7b", "llama"), ("bloom-7b1", "bloom")):
+            quoted = BACTRIAN_AUTHORS_LORA[family].split("'")[1].split(",")
+            assert list(resolve_tuning(full, model, tuning).lora.target_modules) == quoted, BACTRIAN_AUTHORS_LORA[family]
+
+
+def test_bactrian_template_is_the_authors(full):
+    from polyalpaca.templates import render_prompt
+
+    assert {full["tunings"][t]["prompt_template"] for t in ("bactrian-lora-multi", "bactrian-lora-mono")} == {"bactrian"}
+    assert render_prompt("bactrian", "Name a colour.", "in French") == \
+        BACTRIAN_AUTHORS_TEMPLATE["prompt_input"].format(instruction="Name a colour.", input="in French")
+    assert render_prompt("bactrian", "Name a colour.") == \
+        BACTRIAN_AUTHORS_TEMPLATE["prompt_no_input"].format(instruction="Name a colour.")
 
 
 def test_bactrian_data_models_and_evaluation(full):
@@ -326,9 +362,6 @@ def test_zeroshot_data_models_and_evaluation(full):
 # Where config.yaml differs from what a paper states (docs/FIDELITY.md, "Deviations found"). Pinned so
 # that changing one of these values fails here: then update docs/FIDELITY.md and move the assert above.
 DEVIATIONS = {
-    "bactrian_max_length": "Bactrian-X Table 7: max seq length | 768 | 1024 | (Multi | Mono); Limitations: the "
-                           "maximum sequence length for multilingual models was set to 768 sub-word units.",
-    "bactrian_steps": "Bactrian-X Table 7: steps | 100k | 5k |",
     "bactrian_vicuna40": "Bactrian-X §6: We select 5 questions from each category, resulting in 40 questions per "
                          "language.",
     "zs_judge": "Zero-shot App. B: We use the following model: gpt-3.5-turbo-0125",
@@ -339,11 +372,6 @@ DEVIATIONS = {
 
 
 def test_documented_deviations(full):
-    multi, mono = full["tunings"]["bactrian-lora-multi"], full["tunings"]["bactrian-lora-mono"]
-    for preset in (multi, mono):
-        assert preset["max_length"] == 768 and preset["max_length_by_family"] == {"llama": 1024}, \
-            DEVIATIONS["bactrian_max_length"]
-        assert preset["epochs"] == 5 and "max_steps" not in preset, DEVIATIONS["bactrian_steps"]
     assert "limit" not in full["testsets"]["vicuna80"], DEVIATIONS["bactrian_vicuna40"]
     criteria_judge = full["judges"][full["metrics"]["judge-criteria"]["judge"]]
     assert criteria_judge["model"] == "gpt-4-0613", DEVIATIONS["zs_judge"]

@@ -63,9 +63,28 @@ def _env_pip_pins(env: dict, where: str) -> dict[str, str]:
     return pins
 
 
+# The generate stage's vLLM environment (generate.backend: vllm): vLLM dictates these pins, the rest
+# equal pyproject.toml. vllm 0.32.0 is the newest release with torch 2.13.0, and needs transformers<5.20.
+VLLM_ENV = "generate-vllm"
+VLLM_PINS = {"vllm": "0.32.0", "transformers": "5.19.0"}
+
+
 def test_every_stage_has_an_env_and_nothing_else():
     names = {p.stem for p in (ROOT / "envs").glob("*.yaml")}
-    assert names == set(STAGES)
+    assert names == set(STAGES) | {VLLM_ENV}
+
+
+def test_the_vllm_env_differs_only_where_vllm_dictates():
+    where = f"envs/{VLLM_ENV}.yaml"
+    pins, env_pins = _pyproject_pins(), _env_pip_pins(_env(VLLM_ENV), where)
+    assert {name: env_pins[name] for name in VLLM_PINS} == VLLM_PINS
+    for name, version in env_pins.items():
+        if name not in VLLM_PINS:
+            assert version == pins[name], f"{where}: {name}=={version}, pyproject.toml pins {pins[name]}"
+    assert not (LIBRARY_BASE | STAGE_NEEDS["generate"]) - set(env_pins)
+    assert (ROOT / "envs" / f"{VLLM_ENV}.post-deploy.sh").read_text() == (
+        ROOT / "envs" / "generate.post-deploy.sh").read_text()
+    assert "vllm 0.32.0" in (ROOT / "pyproject.toml").read_text(encoding="utf-8")  # the reason, written down
 
 
 @pytest.mark.parametrize("stage", STAGES)

@@ -205,7 +205,7 @@ def test_vllm_backend_guard(tiny_models, tmp_path):
     """vllm is not installed on this machine: choosing it must fail early and say how to get it."""
     if importlib.util.find_spec("vllm") is not None:
         pytest.skip("vllm installed: guard not applicable")
-    with pytest.raises(ConfigError, match=r"vLLM pins its own torch and transformers.*generate.backend: transformers"):
+    with pytest.raises(ConfigError, match=r"pip install '\.\[vllm\]'.*envs/generate-vllm\.yaml.*generate.backend: transformers"):
         require_vllm()
     model = tiny_models["llama"]
     with pytest.raises(ConfigError, match="vllm"):

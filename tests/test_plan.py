@@ -62,7 +62,7 @@ def test_counts_per_study(grid):
     # zeroshot: relevance + criteria on 805 prompts for 54 runs x 4 languages
     assert _row(rows, "zeroshot", "evaluate").requests == 2 * 54 * 4 * 805
     # translation: shards + 1 merge per (source, language), a download and a conversion per translator
-    assert _row(rows, "zeroshot", "translate").jobs == 3 * (16 + 1) + 3 * (2 + 1) + 2
+    assert _row(rows, "zeroshot", "translate").jobs == 3 * (4 + 1) + 3 * (2 + 1) + 2  # dolly 4, alpacafarm 2 shards
     # the pairwise reference has its judge job (it records why it is not compared), without requests
     assert _row(rows, "bactrianx", "evaluate").jobs == 2 * 25 + len(lid_ceiling_jobs(grid, "bactrianx")) + 1
     # round trips: back-translation and scores per translated (source, language), and the study's report
@@ -87,14 +87,14 @@ def test_unknown_sizes_are_shown_not_zeroed(grid):
     rows = plan(cfg)
     zs_train = _row(rows, "zeroshot", "train")
     assert zs_train.unknown == 0  # max_steps x batch_tokens needs no data size
-    assert _row(rows, "zeroshot", "translate").unknown == 3 * 16
+    assert _row(rows, "zeroshot", "translate").unknown == 3 * 4  # dolly's shards
     text = format_plan(cfg, rows)
     assert "resources.estimates.sources.dolly" in text
     assert "+?" in text
 
 
 def test_cli_prints_the_plan(capsys):
-    assert main(["plan", "--config", str(REPO / "config.yaml")]) == 0
+    assert main(["plan", "--config", str(REPO / "config.yaml"), "--profile", ""]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0].split() == ["study", "stage", "jobs", "GPU", "hours", "judge", "requests",
                                            "judge", "cost", "$"]

@@ -158,10 +158,14 @@ def test_smoke_pipeline_jobs_through_slurm(slurm_cluster, smoke_workdir, tmp_pat
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-5000:]
     assert generation.stat().st_mtime_ns > before
-    calls = {rule: line for line in log.splitlines() if line.startswith("sbatch call:")
-             for rule in re.findall(r"--comment '?rule_(\w+?)_wildcards", line)}
-    assert set(calls) == {"generate_responses", "score_lid"}, log[-3000:]
-    # sized by polyalpaca.resources for the smoke config (no GPUs): generate's 16000 MB / 60 min floor
-    assert "--mem 16000" in calls["generate_responses"] and "-t 60" in calls["generate_responses"]
-    assert "--gpus" not in calls["generate_responses"]
-    assert list((work / "logs" / "slurm" / "rule_generate_responses").rglob("*.log"))
+    # One Slurm job for the generation and the LID score that reads it (the profile's group "generation"):
+    # Snakemake's group job runs both inside one allocation, one after the other.
+    calls = [line for line in log.splitlines() if line.startswith("sbatch call:")]
+    assert len(calls) == 1, log[-3000:]
+    assert "--comment rule_generation_generate_responses_score_lid" in calls[0]
+    # sized by polyalpaca.resources for the smoke config (no GPUs): the widest job's memory (generate's
+    # 16000 MB floor) and the two jobs' time limits one after the other (generate 60 + evaluate 120 min)
+    assert "--mem 16000" in calls[0] and "-t 180" in calls[0]
+    assert "--gpus" not in calls[0]
+    assert (work / target).stat().st_mtime_ns > before
+    assert list((work / "logs" / "slurm" / "group_generation_generate_responses_score_lid").rglob("*.log"))

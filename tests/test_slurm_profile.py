@@ -42,16 +42,27 @@ def stage_of(rule: str, stages: dict[str, str]) -> str:
 
 
 def dry_run_jobs(stdout: str) -> list[tuple[str, bool, str]]:
-    """(rule, local, resources line) of every job in a dry run's output."""
+    """(rule, local, resources line) of every job in a dry run's output, group members (indented under
+    their "Group job" header) included."""
     jobs, current = [], None
     for line in stdout.splitlines():
-        head = re.match(r"^(local)?rule (\w+):$", line)
+        head = re.match(r"^(?:    )?(local)?rule (\w+):$", line)
         if head:
             current = (head.group(2), bool(head.group(1)))
-        elif current and line.startswith("    resources: "):
-            jobs.append((*current, line[len("    resources: "):]))
+            continue
+        resources = re.match(r"^(?:    )?    resources: (.*)$", line)
+        if current and resources:
+            jobs.append((*current, resources.group(1)))
             current = None
     return jobs
+
+
+def gpu_group_riders(profile: dict) -> set[str]:
+    """CPU rules that share a group with a GPU rule (they must use its partition: Snakemake requires a
+    group's string resources to agree)."""
+    groups = dict(entry.split("=") for entry in profile["groups"])
+    gpu_groups = {groups[r] for r in ("generate_responses", "train_run", "translate_shard") if r in groups}
+    return {rule for rule, group in groups.items() if group in gpu_groups}
 
 
 def test_cluster_settings(profile):
@@ -92,17 +103,46 @@ def test_full_grid_dry_run(tmp_path):
     jobs = dry_run_jobs(proc.stdout)
     stages = rule_stages()
     counts: dict[str, int] = {}
+    riders = gpu_group_riders(yaml.safe_load(PROFILE.read_text(encoding="utf-8")))
+    assert riders == {"generate_responses", "score_lid", "score_spellcheck"}
     for rule, local, resources in jobs:
         gpus = int(re.search(r"\bgpu=(\d+)", resources).group(1)) if re.search(r"\bgpu=", resources) else 0
         partition = re.search(r"slurm_partition=([^,]*)", resources).group(1)
         if not local:
-            assert partition == ("gpuq" if gpus else "cpuq"), f"{rule}: gpu={gpus} on partition {partition!r}"
+            expected = "gpuq" if gpus or rule in riders else "cpuq"
+            assert partition == expected, f"{rule}: gpu={gpus} on partition {partition!r}"
         assert not (local and gpus), f"{rule} asks for {gpus} GPUs but is a local rule"
         if rule != "all":
             stage = stage_of(rule, stages)
             counts[stage] = counts.get(stage, 0) + 1
     planned = {r.stage: r.jobs for r in plan(load_config(REPO / "config.yaml")) if r.study == "total"}
     assert counts == planned, f"dry run {counts} != plan {planned}"
+
+
+def test_paper_grid_slurm_submissions_within_target():
+    """`polyalpaca plan` counts what the profile submits, from Snakemake's own dry run: a generation and
+    its surface metrics share one job, API judges go 20 to a job, and the paper grid stays within 1,200
+    submissions while every output keeps its own Snakemake job."""
+    from polyalpaca import grid
+    from polyalpaca.config import load_config
+    from polyalpaca.submissions import slurm_submissions
+
+    config = load_config(REPO / "config.yaml")
+    jobs = grid.grid_jobs(config)
+    generations = sum(job.rule == "generate_responses" for job in jobs)
+    judges = sum(job.rule == "score" and config["metrics"][job.get("metric")]["kind"] in grid.JUDGE_KINDS
+                 for job in jobs)
+    subs = slurm_submissions(REPO / "config.yaml", PROFILE.parent, REPO)
+    assert subs.total <= 1200, subs
+    assert subs.by_unit["group generation"] == generations
+    assert subs.by_unit["group judge"] == -(-judges // 20)
+    assert subs.by_unit["rule train_run"] == sum(job.rule == "train_run" for job in jobs)
+    assert not {"rule score_lid", "rule score_spellcheck", "rule judge", "rule lid_ceiling"} & set(subs.by_unit)
+    assert not any(unit.startswith("rule fetch_") for unit in subs.by_unit)  # local rules: the submit host
+    plan = subprocess.run([sys.executable, "-m", "polyalpaca.cli", "plan", "--config", "config.yaml"], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+    assert plan.returncode == 0, plan.stderr[-2000:]
+    assert f"slurm_submissions={subs.total}" in plan.stdout.splitlines()
 
 
 @pytest.fixture(scope="module")

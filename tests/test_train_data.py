@@ -45,11 +45,11 @@ def test_loss_on_all_tokens(tokenizer):
     assert enc["labels"] == enc["input_ids"] and enc["input_ids"][-1] == tokenizer.eos_token_id
 
 
-def test_prompt_ending_in_a_space_keeps_the_prompt_tokens(tokenizer):
-    """Bactrian's prompt ends with a space that BPE would merge into the answer's first word."""
+def test_prompt_ending_in_whitespace_keeps_the_prompt_tokens(tokenizer):
+    """Bactrian's prompt ends with whitespace (a newline) that BPE could merge into the answer's first word."""
     enc = encode_example(tokenizer, "bactrian", RECORD, max_length=512, loss_on="response")
     prompt = render_prompt("bactrian", RECORD["instruction"], RECORD["input"])
-    assert prompt.endswith(" ")
+    assert prompt.endswith("### Output:\n")
     n = len(tokenizer(prompt)["input_ids"])
     assert tokenizer.decode(enc["input_ids"][:-1]) == prompt + RECORD["output"]
     assert enc["labels"][n:] == enc["input_ids"][n:]

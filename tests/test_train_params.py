@@ -55,8 +55,13 @@ def test_job_fails_early_on_an_indivisible_batch(config, tmp_path):
 
 
 def test_presets_resolve_family_length_and_lora_modules_from_config(config):
-    assert resolve_tuning(config, "llama-7b", "bactrian-lora-multi").max_length == 1024
-    assert resolve_tuning(config, "bloom-7b1", "bactrian-lora-multi").max_length == 768
+    # Bactrian-X Table 7: 768 for the multilingual preset and 1024 for the monolingual one, whatever the family
+    assert resolve_tuning(config, "llama-7b", "bactrian-lora-multi").max_length == 768
+    assert resolve_tuning(config, "bloom-7b1", "bactrian-lora-mono").max_length == 1024
+    by_family = copy.deepcopy(config)
+    by_family["tunings"]["bactrian-lora-multi"]["max_length_by_family"] = {"llama": 1024}
+    assert resolve_tuning(by_family, "llama-7b", "bactrian-lora-multi").max_length == 1024
+    assert resolve_tuning(by_family, "bloom-7b1", "bactrian-lora-multi").max_length == 768
     assert resolve_tuning(config, "llama-7b", "chen-lora").lora.target_modules == ("q_proj", "k_proj", "v_proj")
     assert resolve_tuning(config, "pythia-70m", "chen-lora").lora.target_modules == ("query_key_value",)
     assert resolve_tuning(config, "bloom-560m", "chen-full").lora is None

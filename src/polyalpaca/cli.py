@@ -16,7 +16,23 @@ def _plan(args: argparse.Namespace) -> int:
 
     config = validate_workflow_config(load_config(args.config))
     print(format_plan(config, plan(config)))
-    return 0
+    if args.profile:
+        from .submissions import format_submissions, slurm_submissions
+
+        print()
+        try:
+            print(format_submissions(slurm_submissions(args.config, args.profile)))
+        except PolyalpacaError as err:
+            print(f"Slurm submissions not counted: {err}\nslurm_submissions=?")
+    if args.gpu_mem_gb is None and not config["resources"]["use_gpus"]:
+        return 0
+    from .gpu_plan import format_sizing, sizing_rows, with_gpu_memory
+
+    sized = with_gpu_memory(config, args.gpu_mem_gb)
+    rows = sizing_rows(sized)
+    print()
+    print(format_sizing(sized, rows))
+    return 1 if any(row.gpus is None for row in rows) else 0
 
 
 def _lid_audit(args: argparse.Namespace) -> int:
@@ -84,6 +100,12 @@ def main(argv: list[str] | None = None) -> int:
     plan_cmd = commands.add_parser(
         "plan", help="per study and stage: jobs, estimated GPU hours, judge requests and cost (reads only the config)")
     plan_cmd.add_argument("--config", default="config.yaml", help="config file (default: config.yaml)")
+    plan_cmd.add_argument("--profile", default="profiles/slurm",
+                          help="count the Slurm jobs this Snakemake profile submits for the whole grid, from a "
+                               "dry run of ./Snakefile (default: profiles/slurm; '' skips the ~10 s dry run)")
+    plan_cmd.add_argument("--gpu-mem-gb", type=float, default=None, metavar="GB",
+                          help="size jobs for GPUs of this memory (default: resources.gpu.mem_gb); exits 1 "
+                               "naming every run that no GPU count fits")
     plan_cmd.set_defaults(func=_plan)
     audit = commands.add_parser(
         "lid-audit", help="language-ID accuracy per language on files whose language is known "

@@ -233,7 +233,32 @@ def validate_config(config: dict, schema_dir: Path = SCHEMA_DIR) -> dict:
     """Schema validation with defaults, then the cross-reference checks. Returns ``config``."""
     validate_schema(config, schema_dir)
     check_references(config)
+    check_job_sizing(config)
     return config
+
+
+def check_job_sizing(config: dict) -> None:
+    """Every training run splits its global batch over the processes it will get (GPUs from the memory
+    model, or ``train.cpu_processes``) and, with GPUs, fits some GPU count: an error at DAG time, never
+    inside a queued job. Every failing (model, tuning) is named."""
+    from .gpu_memory import fit_train
+    from .train.settings import resolve_tuning
+
+    pairs = sorted({(run.model, run.tuning) for study in config["studies"] for run in study_runs(config, study)})
+    errors = []
+    for model, tuning in pairs:
+        if config["resources"]["use_gpus"]:
+            fit = fit_train(config, model, tuning)
+            if fit.gpus is None:
+                errors.append(f"models.{model} with tunings.{tuning}: {fit.reason}")
+            continue
+        try:
+            resolve_tuning(config, model, tuning).accumulation_steps(config["train"]["cpu_processes"])
+        except ConfigError as err:
+            errors.append(f"{err} (train.cpu_processes={config['train']['cpu_processes']})")
+    if errors:
+        raise ConfigError("runs that cannot be launched as configured (polyalpaca plan --gpu-mem-gb shows the "
+                          "sizing):\n  " + "\n  ".join(errors))
 
 
 def load_config(path: str | Path) -> dict:

@@ -18,6 +18,7 @@ its counts with the full-grid dry run). Jobs shared by studies count once in the
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from . import grid
@@ -114,6 +115,16 @@ def train_tokens(config: dict, model: str, trainset: str, tuning: str) -> float 
         return float(tun["max_steps"] * tun["global_batch_size"] * tokens)
     val_fraction = config["trainsets"][trainset]["val_fraction"]
     return records * (1 - val_fraction) * tokens * tun["epochs"]
+
+
+def train_saves(config: dict, tuning: str) -> int:
+    """Checkpoints a run writes (one per validation, polyalpaca.train.trainer's schedule) plus the final model."""
+    tun, train = config["tunings"][tuning], config["train"]
+    if "max_steps" in tun:
+        per_run = tun["max_steps"] // tun["eval_every"] if "eval_every" in tun else train["evals_per_step_budget"]
+    else:
+        per_run = math.ceil(tun["epochs"] * train["evals_per_epoch"])
+    return max(1, per_run) + 1
 
 
 def train_flops(config: dict, model: str, trainset: str, tuning: str) -> float | None:

@@ -6,9 +6,10 @@ and more time (x 2^(attempt-1)). The Slurm profile maps ``gpu``, ``mem_mb`` and 
 options (``--gpus``, ``--mem``, ``-t``); partitions and accounts stay in the profile. With
 ``resources.use_gpus: false`` (the smoke config) no job asks for a GPU.
 
-GPU count: a job needs ``params_b x bytes_per_param[kind]`` GB of GPU memory (kind: ``train_full``
-sharded by ZeRO-3, ``train_lora``, ``inference``); it gets ``ceil(need / (gpu.mem_gb x usable_fraction))``
-GPUs rounded up to a power of two (so global batch sizes stay divisible), at most ``gpu.max_per_job``.
+GPU count: the fewest GPUs (a power of two, at most ``gpu.max_per_job``) whose per-GPU memory, as
+``polyalpaca.gpu_memory`` models it (sharded model states, per-GPU activations and logits, ZeRO
+buffers), fits ``gpu.mem_gb x usable_fraction`` and over which the tuning's global batch divides; a
+run no count fits is a config error naming why (``polyalpaca plan --gpu-mem-gb`` lists them all).
 A multi-GPU job is ONE Slurm task: the training rule launches ``torchrun --nproc_per_node {resources.gpu}``
 itself (never set ``tasks``/``tasks_per_gpu``: the plugin would start one copy per GPU).
 """
@@ -20,6 +21,7 @@ import math
 from typing import Callable
 
 from .errors import ConfigError
+from .gpu_memory import GB, Fit, fit_inference, fit_train
 
 log = logging.getLogger(__name__)
 
@@ -45,21 +47,22 @@ def _model(config: dict, model: str) -> dict:
     return config["models"][model]
 
 
-def memory_kind(config: dict, stage: str, tuning: str | None = None) -> str:
-    """``train_full``, ``train_lora`` or ``inference``: which ``resources.bytes_per_param`` entry applies."""
-    if stage != "train":
-        return "inference"
-    if tuning is None:
-        raise ValueError("sizing a train job needs its tuning (lora and full need different memory)")
-    if tuning not in config["tunings"]:
-        raise ConfigError(f"tunings: {tuning!r} is not defined")
-    return "train_full" if config["tunings"][tuning]["method"] == "full" else "train_lora"
+def context_tokens(config: dict) -> int:
+    """Prompt + the longest decoding's new tokens: the KV cache a generation batch holds."""
+    longest = max((d["max_new_tokens"] for d in config["decodings"].values()), default=0)
+    return _settings(config)["memory"]["prompt_tokens"] + longest
 
 
-def gpu_memory_gb(config: dict, stage: str, model: str, tuning: str | None = None) -> float:
-    """GPU memory (GB) a job of ``stage`` on ``model`` needs in total, over all its GPUs."""
-    kind = memory_kind(config, stage, tuning)
-    return _model(config, model)["params_b"] * _settings(config)["bytes_per_param"][kind]
+def fit_for(config: dict, stage: str, model: str, tuning: str | None = None) -> Fit:
+    """The GPU count and per-GPU memory of a job of ``stage`` on ``model`` (polyalpaca.gpu_memory)."""
+    _model(config, model)
+    if stage == "train":
+        if tuning is None:
+            raise ValueError("sizing a train job needs its tuning (lora and full need different memory)")
+        if tuning not in config["tunings"]:
+            raise ConfigError(f"tunings: {tuning!r} is not defined")
+        return fit_train(config, model, tuning)
+    return fit_inference(config, model, context_tokens(config), config["generate"]["batch_size"])
 
 
 def gpus_for(config: dict, stage: str, model: str | None = None, tuning: str | None = None) -> int:
@@ -70,47 +73,69 @@ def gpus_for(config: dict, stage: str, model: str | None = None, tuning: str | N
         return 0
     if model is None:  # translation: the NLLB models fit one GPU
         return 1
-    gpu = settings["gpu"]
-    need = gpu_memory_gb(config, stage, model, tuning)
-    per_gpu = gpu["mem_gb"] * gpu["usable_fraction"]
-    count = 2 ** math.ceil(math.log2(max(1.0, need / per_gpu)))
-    if count > gpu["max_per_job"]:
-        raise ConfigError(
-            f"models.{model}: params_b={_model(config, model)['params_b']} needs ~{need:.0f} GB of GPU memory for "
-            f"{stage} ({memory_kind(config, stage, tuning)}), {count} GPUs of {gpu['mem_gb']} GB, more than "
-            f"resources.gpu.max_per_job={gpu['max_per_job']} (multi-node jobs are not supported)"
-        )
-    return count
+    fit = fit_for(config, stage, model, tuning)
+    if fit.gpus is None:
+        where = f"models.{model}" + (f" with tunings.{tuning}" if tuning else f" ({stage})")
+        raise ConfigError(f"{where}: no GPU count up to resources.gpu.max_per_job={settings['gpu']['max_per_job']} "
+                          f"works: {fit.reason} (polyalpaca plan --gpu-mem-gb lists every such run)")
+    return fit.gpus
 
 
-def mem_mb_for(config: dict, stage: str, model: str | None = None, attempt: int = 1) -> int:
-    """Host memory (MB): the stage's floor, or enough to load the model in fp32, times ``attempt``."""
+def _train_shape(config: dict, model: str, tuning: str) -> tuple[float, int, int]:
+    """(parameters, GPUs, checkpoint saves) of a train job."""
+    from .plan import train_saves  # plan imports nothing from here; local import keeps startup light
+
+    gpus = max(1, gpus_for(config, "train", model, tuning))
+    return _model(config, model)["params_b"] * 1e9, gpus, train_saves(config, tuning)
+
+
+def save_bytes(config: dict, model: str, tuning: str) -> float:
+    """Bytes one checkpoint of a run writes: the 16-bit model, plus for full fine-tuning the ZeRO
+    optimizer states (fp32 master weights and Adam moments 12N, bf16 weight shards 2N)."""
+    n = _model(config, model)["params_b"] * 1e9
+    return 2 * n * (8 if config["tunings"][tuning]["method"] == "full" else 0.01)
+
+
+def mem_mb_for(config: dict, stage: str, model: str | None = None, attempt: int = 1,
+               tuning: str | None = None) -> int:
+    """Host memory (MB), times ``attempt``: the stage's floor, or enough to load the model
+    (``host_bytes_per_param``). A GPU train job adds, per worker, ``memory.host_gb_per_process``,
+    and holds the largest of loading and saving: a full fine-tuning save gathers the 16-bit weights
+    on rank 0 (2N) while every rank serializes its fp32 optimizer shards (4N in all)."""
     _check_stage(stage)
     settings = _settings(config)
     floor = settings["mem_mb"][stage]
     if model is not None and stage in GPU_STAGES:
-        model_mb = _model(config, model)["params_b"] * settings["host_bytes_per_param"] * MB_PER_GB
-        floor = max(floor, int(model_mb) + 4000)
+        n = _model(config, model)["params_b"] * 1e9
+        need = n * settings["host_bytes_per_param"] / GB
+        if stage == "train" and tuning is not None and settings["use_gpus"]:
+            _, gpus, _ = _train_shape(config, model, tuning)
+            if config["tunings"][tuning]["method"] == "full":
+                need = max(need, 6 * n / GB)
+            need += gpus * settings["memory"]["host_gb_per_process"]
+        floor = max(floor, int(need * MB_PER_GB) + 4000)
     return int(floor * max(1, attempt))
 
 
 def runtime_for(config: dict, stage: str, model: str | None = None, tuning: str | None = None,
                 trainset: str | None = None, attempt: int = 1) -> int:
     """Time limit (minutes): the stage's floor (a train job: at least ``runtime_safety`` x its estimated
-    wall time on its GPUs), doubled on each retry, capped at ``max_runtime_min``."""
+    wall time on its GPUs, checkpoint writes at ``memory.write_gb_per_s`` included), doubled on each
+    retry, capped at ``max_runtime_min``."""
     _check_stage(stage)
     settings = _settings(config)
     minutes = float(settings["runtime_min"][stage])
     if stage == "train" and model and tuning and trainset and settings["use_gpus"]:
-        from .plan import train_gpu_hours  # plan imports nothing from here; local import keeps startup light
+        from .plan import train_gpu_hours
 
         hours = train_gpu_hours(config, model, trainset, tuning)
         if hours is None:
             log.warning("no size estimate for trainset %s (resources.estimates.sources): time limit %d min",
                         trainset, minutes)
         else:
-            gpus = max(1, gpus_for(config, stage, model, tuning))
-            minutes = max(minutes, hours * 60 / gpus * settings["runtime_safety"])
+            _, gpus, saves = _train_shape(config, model, tuning)
+            save_min = saves * save_bytes(config, model, tuning) / GB / settings["memory"]["write_gb_per_s"] / 60
+            minutes = max(minutes, (hours * 60 / gpus + save_min) * settings["runtime_safety"])
     minutes *= 2 ** (max(1, attempt) - 1)
     return int(min(math.ceil(minutes), settings["max_runtime_min"]))
 
@@ -136,7 +161,7 @@ def rule_resources(config: dict, stage: str, model: str | Callable | None = None
         return gpus_for(config, stage, job_model(wildcards), _wildcard(wildcards, "tuning"))
 
     def mem_mb(wildcards, attempt) -> int:
-        return mem_mb_for(config, stage, job_model(wildcards), attempt)
+        return mem_mb_for(config, stage, job_model(wildcards), attempt, _wildcard(wildcards, "tuning"))
 
     def runtime(wildcards, attempt) -> int:
         return runtime_for(config, stage, job_model(wildcards), _wildcard(wildcards, "tuning"),

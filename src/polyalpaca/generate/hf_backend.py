@@ -22,7 +22,7 @@ from transformers import (
 )
 
 from .settings import DecodingParams
-from .stops import contains_new_stop, cut_at_stop, stop_tail_tokens
+from .stops import contains_new_stop, response_from_tokens, stop_tail_tokens
 
 log = logging.getLogger(__name__)
 
@@ -138,14 +138,8 @@ def generate_batch(model, tokenizer, prompts: Sequence[str], decoding: DecodingP
     out = model.generate(input_ids=input_ids, attention_mask=attention_mask, generation_config=config,
                          logits_processor=processors, stopping_criteria=criteria)
 
-    responses = []
-    eos_set = set(eos)
-    for row, seq in enumerate(out[:, prompt_len:].tolist()):
-        end = next((i for i, t in enumerate(seq) if t in eos_set), len(seq))
-        base = tokenizer.decode(prompt_tails[row], skip_special_tokens=True)
-        text = tokenizer.decode(prompt_tails[row] + seq[:end], skip_special_tokens=True)
-        responses.append(cut_at_stop(text, len(base), decoding.stop).strip())
-    return responses
+    return [response_from_tokens(tokenizer, prompt_tails[row], seq, set(eos), decoding.stop)
+            for row, seq in enumerate(out[:, prompt_len:].tolist())]
 
 
 def generate_texts(model, tokenizer, prompts: Sequence[str], decoding: DecodingParams,

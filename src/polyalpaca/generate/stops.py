@@ -28,3 +28,14 @@ def stop_tail_tokens(stops: Sequence[str]) -> int:
 def contains_new_stop(before: str, after: str, stops: Sequence[str]) -> bool:
     """True when ``after`` (= ``before`` + one more token) holds more occurrences of a stop string."""
     return any(after.count(s) > before.count(s) for s in stops)
+
+
+def response_from_tokens(tokenizer, prompt_tail: list[int], generated: list[int], eos: set[int],
+                         stops: Sequence[str]) -> str:
+    """The response of one row: generated tokens up to the first EOS, decoded with the prompt's tail so a
+    stop string that begins in the prompt is found, cut at the first stop ending after the prompt.
+    Both generation backends end here, so they cut responses the same way."""
+    end = next((i for i, t in enumerate(generated) if t in eos), len(generated))
+    base = tokenizer.decode(prompt_tail, skip_special_tokens=True)
+    text = tokenizer.decode(list(prompt_tail) + list(generated[:end]), skip_special_tokens=True)
+    return cut_at_stop(text, len(base), stops).strip()

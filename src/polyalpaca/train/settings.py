@@ -208,7 +208,8 @@ def resolve_tuning(config: dict, model: str, tuning: str) -> TuningParams:
     max_length = raw.pop("max_length_by_family", {}).get(family, raw["max_length"])
     lora = None
     if raw.get("method") == "lora":
-        targets = config["families"].get(family, {}).get("lora_target_modules")
+        targets = raw["lora"].get("target_modules_by_family", {}).get(family) \
+            or config["families"].get(family, {}).get("lora_target_modules")
         if not targets:
             raise ConfigError(f"families.{family}.lora_target_modules: not set (needed by tunings.{tuning})")
         lora = LoraParams(r=raw["lora"]["r"], alpha=raw["lora"]["alpha"], dropout=raw["lora"]["dropout"],

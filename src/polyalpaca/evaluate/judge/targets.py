@@ -128,7 +128,7 @@ def judge_threads(config: dict, metric: str) -> int:
 
 def judge_resources(config: dict) -> dict:
     """``gpu``, ``mem_mb``, ``runtime`` of a judge job as callables of its wildcards (and attempt): a local
-    judge is sized like inference of its model; an API judge gets no GPU and the evaluate stage's memory."""
+    judge is sized like inference of its model; an API judge gets no GPU and ``resources.mem_mb.api_judge``."""
     from ...resources import gpus_for, mem_mb_for, runtime_for
 
     def gpu(wc) -> int:
@@ -137,7 +137,10 @@ def judge_resources(config: dict) -> dict:
 
     def mem_mb(wc, attempt) -> int:
         model = local_judge_model(config, wc.metric)
-        return mem_mb_for(config, "judge" if model else "evaluate", model, attempt)
+        if model:
+            return mem_mb_for(config, "judge", model, attempt)
+        # an API judge holds a client and its records: small, so 20 of them share one packed Slurm job
+        return config["resources"]["mem_mb"]["api_judge"] * max(1, attempt)
 
     def runtime(wc, attempt) -> int:
         return runtime_for(config, "judge", local_judge_model(config, wc.metric), attempt=attempt)
