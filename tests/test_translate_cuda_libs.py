@@ -40,3 +40,19 @@ def test_the_translate_env_ships_the_cuda12_wheels():
     pins = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     assert any(p.startswith("nvidia-cublas-cu12==") for p in pins)
     assert any(p.startswith("nvidia-cudnn-cu12==") for p in pins)
+
+
+def test_a_cuda_translator_without_cuda_fails_loudly(tmp_path):
+    """translate.device: cuda on a node without a usable CUDA: an error naming the key, never a CPU run."""
+    from polyalpaca.translate.engine import Ct2Translator
+    from polyalpaca.translate.settings import TranslateSettings
+
+    try:
+        import ctranslate2
+
+        if ctranslate2.get_cuda_device_count() > 0 and cuda_libs.library_dirs("nvidia.cublas"):
+            pytest.skip("CUDA and its libraries are usable here")
+    except ImportError:
+        pytest.skip("ctranslate2 not installed")
+    with pytest.raises(ConfigError, match=r"translate\.device"):
+        Ct2Translator(tmp_path, TranslateSettings(device="cuda"))

@@ -131,9 +131,9 @@ def main(argv: list[str] | None = None) -> int:
                             "or per judge and template over a run's score files (--scores)")
     judge_parse.add_argument("files", nargs="*", metavar="FILE", help="JSON Lines with a 'judgment' field "
                                                                       "(other fields are ignored)")
-    judge_parse.add_argument("--format", choices=("rating", "criteria", "pair", "pair-scores", "binary"),
+    judge_parse.add_argument("--format", choices=("rating", "criteria", "pair", "pair-scores", "vicuna-pair", "binary"),
                              help="the answer format: rating ([[2]]), criteria (six-criteria JSON), pair ([[A]]), "
-                                  "pair-scores ([[8, 6]]), binary (0/1)")
+                                  "pair-scores ([[8, 6]]), vicuna-pair (\"8 6\" on the first line), binary (0/1)")
     judge_parse.add_argument("--scale", help="rating scale LOW-HIGH (default 1-3, the built-in templates')")
     judge_parse.add_argument("--criteria", help="comma-separated JSON keys of --format criteria "
                                                 "(default: the six criteria of criteria-v1)")

@@ -93,6 +93,16 @@ def model_arch(config: dict, model: str) -> Arch:
     return Arch(int(hidden), max(1, round(hidden / HIDDEN_PER_LAYER)), DEFAULT_VOCAB, estimated=True)
 
 
+def model_params(config: dict, model: str) -> float:
+    """Parameters of ``model``: ``params_b``, or for a tiny offline build its real count (its ``params_b``
+    is the size it stands for on figure axes, not what a job loads)."""
+    spec = config["models"][model]
+    if "tiny" in spec:
+        arch = model_arch(config, model)
+        return LAYER_PARAMS_PER_H2 * arch.layers * arch.hidden_size ** 2 + 2 * arch.vocab_size * arch.hidden_size
+    return spec["params_b"] * 1e9
+
+
 def _memory(config: dict) -> dict:
     return config["resources"]["memory"]
 
@@ -106,7 +116,7 @@ def train_footprint(config: dict, model: str, tuning: str, processes: int,
     t = resolve_tuning(config, model, tuning)
     arch = model_arch(config, model)
     mem = _memory(config)
-    n = config["models"][model]["params_b"] * 1e9
+    n = model_params(config, model)
     h, layers, vocab = arch.hidden_size, arch.layers, arch.vocab_size
     tokens = t.batch_tokens if t.token_batches else t.micro_batch_size * t.max_length
     if checkpointing is None:
@@ -137,7 +147,7 @@ def train_footprint(config: dict, model: str, tuning: str, processes: int,
 def inference_footprint(config: dict, model: str, context_tokens: int, batch_size: int) -> Footprint:
     """GPU memory (GB) of batched decoding on one GPU: weights, KV cache of a batch, last logits."""
     arch = model_arch(config, model)
-    n = config["models"][model]["params_b"] * 1e9
+    n = model_params(config, model)
     kv = batch_size * context_tokens * 2 * arch.layers * arch.hidden_size * 2
     logits = batch_size * arch.vocab_size * 4
     return Footprint(weights=2 * n / GB, kv_cache=kv / GB, logits=logits / GB,

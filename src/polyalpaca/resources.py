@@ -1,4 +1,4 @@
-"""Compute resources per job, sized from the config: GPUs from a model's ``params_b``, host memory, time.
+"""Compute resources per job, sized from the config: GPUs from a per-GPU memory model, host memory, time.
 
 Rules take them as ``resources: **rule_resources(config, "train")``: callables of the job's wildcards
 (``model``, ``tuning``, ``trainset``) and of ``attempt``, so a retried job gets more memory (x attempt)
@@ -21,7 +21,7 @@ import math
 from typing import Callable
 
 from .errors import ConfigError
-from .gpu_memory import GB, Fit, fit_inference, fit_train
+from .gpu_memory import GB, Fit, fit_inference, fit_train, model_params
 
 log = logging.getLogger(__name__)
 
@@ -86,13 +86,14 @@ def _train_shape(config: dict, model: str, tuning: str) -> tuple[float, int, int
     from .plan import train_saves  # plan imports nothing from here; local import keeps startup light
 
     gpus = max(1, gpus_for(config, "train", model, tuning))
-    return _model(config, model)["params_b"] * 1e9, gpus, train_saves(config, tuning)
+    return model_params(config, model), gpus, train_saves(config, tuning)
 
 
 def save_bytes(config: dict, model: str, tuning: str) -> float:
     """Bytes one checkpoint of a run writes: the 16-bit model, plus for full fine-tuning the ZeRO
     optimizer states (fp32 master weights and Adam moments 12N, bf16 weight shards 2N)."""
-    n = _model(config, model)["params_b"] * 1e9
+    _model(config, model)
+    n = model_params(config, model)
     return 2 * n * (8 if config["tunings"][tuning]["method"] == "full" else 0.01)
 
 
@@ -106,7 +107,8 @@ def mem_mb_for(config: dict, stage: str, model: str | None = None, attempt: int 
     settings = _settings(config)
     floor = settings["mem_mb"][stage]
     if model is not None and stage in GPU_STAGES:
-        n = _model(config, model)["params_b"] * 1e9
+        _model(config, model)
+        n = model_params(config, model)
         need = n * settings["host_bytes_per_param"] / GB
         if stage == "train" and tuning is not None and settings["use_gpus"]:
             _, gpus, _ = _train_shape(config, model, tuning)

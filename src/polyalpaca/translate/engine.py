@@ -50,6 +50,10 @@ class Ct2Translator:
     """An NLLB model converted to CTranslate2, with the tokenizer saved beside it by the converter."""
 
     def __init__(self, model_dir: str | Path, settings: TranslateSettings, *, threads: int = 1, name: str = "nllb"):
+        if settings.device == "cuda":  # before ctranslate2 is imported and opens cuBLAS by soname
+            from .cuda_libs import prepare_cuda_translation
+
+            prepare_cuda_translation()
         import ctranslate2
         from transformers import AutoTokenizer
 
@@ -60,10 +64,6 @@ class Ct2Translator:
             raise ConfigError(missing_model_message(self.model_dir))
         if settings.device == "cuda" and ctranslate2.get_cuda_device_count() == 0:
             raise ConfigError("translate.device is cuda but CTranslate2 sees no CUDA device (set translate.device: cpu)")
-        if settings.device == "cuda":  # before CTranslate2 first opens cuBLAS by soname
-            from .cuda_libs import prepare_cuda_translation
-
-            prepare_cuda_translation()
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(str(self.model_dir))
         except (OSError, ValueError) as err:

@@ -23,14 +23,15 @@ from .parsers import (
     parse_pair_scores,
     parse_pair_verdict,
     parse_rating,
+    parse_vicuna_pair,
 )
-from .templates import BUILTIN, builtin_template_path, load_template
+from .templates import BUILTIN, TEMPLATE_DIR, builtin_template_path, load_template
 from .verdicts import Parsed
 
-FORMATS = ("rating", "criteria", "pair", "pair-scores", "binary")
+FORMATS = ("rating", "criteria", "pair", "pair-scores", "vicuna-pair", "binary")
 # a template's output_format -> the audit's format name
 _BY_OUTPUT_FORMAT = {"rating_1_3": "rating", "criteria_json": "criteria", "pair_verdict": "pair",
-                     "pair_scores": "pair-scores", "binary_0_1": "binary"}
+                     "pair_scores": "pair-scores", "vicuna_pair": "vicuna-pair", "binary_0_1": "binary"}
 DEFAULT_CRITERIA = ("helpfulness", "language_correctness", "fluency", "factual_accuracy", "logical_coherence",
                     "harmlessness")
 
@@ -53,6 +54,7 @@ def parser_for(fmt: str, scale: tuple[int, ...] = (1, 2, 3),
         "criteria": lambda text: parse_criteria_json(text, criteria),
         "pair": parse_pair_verdict,
         "pair-scores": parse_pair_scores,
+        "vicuna-pair": parse_vicuna_pair,
         "binary": parse_binary_0_1,
     }
     if fmt not in parsers:
@@ -108,6 +110,8 @@ def record_format(record: dict) -> str:
     if label in BUILTIN.values():
         kind = next(k for k, name in BUILTIN.items() if name == label)
         return _BY_OUTPUT_FORMAT[load_template(builtin_template_path(kind), kind).output_format]
+    if label and (TEMPLATE_DIR / f"{label}.yaml").is_file() and "raw_ab" in record:  # another built-in pairwise
+        return _BY_OUTPUT_FORMAT[load_template(TEMPLATE_DIR / f"{label}.yaml", "judge_pairwise").output_format]
     if "raw_ab" in record:
         return "pair-scores" if "scores_ab" in record else "pair"
     if "criteria" in record:

@@ -15,7 +15,7 @@ from .criteria_parser import parse_criteria_json
 from .verdicts import Candidate, JudgeAnswer, Parsed, choose, failed
 
 __all__ = ["Parsed", "parse_rating", "parse_rating_1_3", "parse_criteria_json", "parse_pair_verdict",
-           "parse_pair_scores", "parse_binary_0_1", "parse_answer", "PARSERS", "OUTPUT_FORMATS"]
+           "parse_pair_scores", "parse_vicuna_pair", "parse_binary_0_1", "parse_answer", "PARSERS", "OUTPUT_FORMATS"]
 
 NUM = r"(-?\d+(?:[.,]\d+)?)"
 _OPEN = r"[\[(\"'“*\s]*"  # how a number may be wrapped after its label: [[9]], **9**, "9", (9)
@@ -186,6 +186,29 @@ def pair_scores_verdict(scores: tuple[float, float]) -> str:
     return "A" if a > b + TIE_DELTA else "B" if b > a + TIE_DELTA else "tie"
 
 
+# ---------------------------------------------------------------- Vicuna review: "8 6" on the first line
+_SCORE_LINE = re.compile(r"^[^\w\n-]*(?:scores?\s*:?\s*)?" + NUM + r"\s*(?:,|/|\s)\s*" + NUM + r"[^\w\n]*$",
+                         re.IGNORECASE)
+
+
+def parse_vicuna_pair(text: str | None) -> Parsed:
+    """The Vicuna review format (Chiang et al., 2023; FastChat's ``parse_score``): the first line holds only
+    the two assistants' scores, "8 6" (or "8, 6"), the explanation follows; value (score 1, score 2). An
+    answer that puts the pair elsewhere is read as ``[[8, 6]]`` would be, never from the explanation's
+    free-standing numbers."""
+    if not text or not text.strip():
+        return failed("empty", "score pair")
+    first = next(line for line in text.strip().splitlines() if line.strip()).strip()
+    match = _SCORE_LINE.match(first)
+    if not match:
+        return parse_pair_scores(text)
+    value = (_number(match.group(1)), _number(match.group(2)))
+    lo, hi = PAIR_SCORE_RANGE
+    if not all(lo <= v <= hi for v in value):
+        return failed("out-of-scale", "score pair", f"{value} outside {lo:g}-{hi:g}")
+    return Parsed(value)
+
+
 # ---------------------------------------------------------------- relevance 0/1
 _ANSWER_LABELLED = re.compile(r"\banswer\b\W{0,6}" + NUM, re.IGNORECASE)
 _ANSWER_LABEL = re.compile(r"answer", re.IGNORECASE)
@@ -214,7 +237,7 @@ def parse_binary_0_1(text: str | None) -> Parsed:
 OUTPUT_FORMATS: dict[str, tuple[str, ...]] = {
     "judge_single": ("rating_1_3",),
     "judge_criteria": ("criteria_json",),
-    "judge_pairwise": ("pair_verdict", "pair_scores"),
+    "judge_pairwise": ("pair_verdict", "pair_scores", "vicuna_pair"),
     "relevance": ("binary_0_1",),
 }
 PARSERS: dict[str, Callable[..., Parsed]] = {
@@ -222,6 +245,7 @@ PARSERS: dict[str, Callable[..., Parsed]] = {
     "criteria_json": lambda text, template=None: parse_criteria_json(text, template.criteria),
     "pair_verdict": lambda text, template=None: parse_pair_verdict(text),
     "pair_scores": lambda text, template=None: parse_pair_scores(text),
+    "vicuna_pair": lambda text, template=None: parse_vicuna_pair(text),
     "binary_0_1": lambda text, template=None: parse_binary_0_1(text),
 }
 

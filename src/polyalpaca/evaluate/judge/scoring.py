@@ -164,8 +164,8 @@ class Scorer:
 
     def _pairwise(self, record: dict, judgments: list[Judgment], lid: dict | None) -> None:
         ab, ba = judgments
-        if self.template.output_format == "pair_scores":  # (score A, score B) -> A | B | tie
-            record.update(scores_ab=ab.value, scores_ba=ba.value)
+        if self.template.output_format in ("pair_scores", "vicuna_pair"):  # (score A, score B) -> A | B | tie
+            record.update(scores_ab=ab.value, scores_ba=ba.value, **pair_score_means(ab.value, ba.value))
             ab.value = pair_scores_verdict(ab.value) if ab.value else None
             ba.value = pair_scores_verdict(ba.value) if ba.value else None
         # order ab: A = this run; order ba: A = the reference
@@ -181,6 +181,15 @@ class Scorer:
             return
         record["verdict"] = pairwise_verdict(verdict_ab, verdict_ba)
         record["value"] = PAIR_VALUES[record["verdict"]]
+
+
+def pair_score_means(scores_ab, scores_ba) -> dict:
+    """This run's and the reference's mean 0-10 score over the orders that gave scores (order ab: the run
+    is assistant A/1; order ba: it is B/2): the per-model averages of Bactrian-X §6.1."""
+    run = [s[i] for s, i in ((scores_ab, 0), (scores_ba, 1)) if s]
+    ref = [s[i] for s, i in ((scores_ab, 1), (scores_ba, 0)) if s]
+    return {"run_score": sum(run) / len(run) if run else None,
+            "reference_score": sum(ref) / len(ref) if ref else None}
 
 
 def pairwise_verdict(verdict_ab: str, verdict_ba: str) -> str:
