@@ -23,6 +23,8 @@ include: "rules/train.smk"
 include: "rules/generate.smk"
 include: "rules/metrics.smk"
 include: "rules/judge.smk"
+include: "rules/roundtrip.smk"
+include: "rules/benchmark.smk"
 include: "rules/figures.smk"
 
 

@@ -30,9 +30,12 @@ from polyalpaca.config import trainset_languages
 from polyalpaca.recipes import aligned_languages, trainset_models
 from polyalpaca.train import resolve_tuning
 import polyalpaca.translate.plan as translate_plan
+import polyalpaca.benchmark.plan as benchmark_lib
+import polyalpaca.roundtrip.plan as roundtrip_lib
+from polyalpaca.validate import validate_workflow_config
 
 try:
-    validate_config(config)
+    validate_workflow_config(config)
 except ConfigError as err:
     raise WorkflowError(
         f"{workflow.configfiles[-1] if workflow.configfiles else 'config'}: {err}"
@@ -306,3 +309,46 @@ def get_study_name(wildcards):
 def get_study_view(wildcards):
     """What a study's tables show: its runs, metrics and labels (figures are their own rules)."""
     return figures_lib.study_view(config, wildcards.study, figures=False)
+
+
+# ---------------------------------------------------------------- round-trip input functions
+def get_roundtrip_params(wildcards):
+    return roundtrip_lib.roundtrip_params(config, wildcards.source, wildcards.lang)
+
+
+def get_comet_model(wildcards):
+    return roundtrip_lib.roundtrip_params(config, wildcards.source, wildcards.lang)[
+        "comet_model"
+    ]
+
+
+def get_study_roundtrip_scores(wildcards):
+    return roundtrip_lib.study_roundtrip_scores(config, wildcards.study)
+
+
+def get_roundtrip_report_pairs(wildcards):
+    """[source, lang, translator] of the study's round trips (what its table and figure show)."""
+    return roundtrip_lib.report_pairs(config, wildcards.study)
+
+
+def get_roundtrip_floor(wildcards):
+    return config["studies"][wildcards.study]["roundtrip"]["chrf_floor"]
+
+
+# ---------------------------------------------------------------- benchmark input functions
+def get_benchmark_inputs(wildcards):
+    """The base model, and the run folder (adapter or full weights) unless the job is the base model's."""
+    inputs = {"base": f"resources/models/{wildcards.model}"}
+    if wildcards.variant != "base":
+        inputs["run"] = f"results/models/{wildcards.model}/{wildcards.variant}"
+    return inputs
+
+
+def get_benchmark_params(wildcards):
+    return benchmark_lib.benchmark_params(
+        config, wildcards.model, wildcards.variant, wildcards.task
+    )
+
+
+def get_study_benchmark_results(wildcards):
+    return benchmark_lib.study_benchmark_results(config, wildcards.study)

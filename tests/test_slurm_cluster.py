@@ -169,3 +169,31 @@ def test_smoke_pipeline_jobs_through_slurm(slurm_cluster, smoke_workdir, tmp_pat
     assert "--gpus" not in calls[0]
     assert (work / target).stat().st_mtime_ns > before
     assert list((work / "logs" / "slurm" / "group_generation_generate_responses_score_lid").rglob("*.log"))
+
+
+PACK_SNAKEFILE = """
+rule all:
+    input: expand("out/{{i}}.txt", i=range(4))
+
+rule lm_eval_task:  # named like the benchmark rule, so profiles/slurm packs it (group benchmark, 4 per job)
+    output: "out/{{i}}.txt"
+    threads: 1
+    resources: gpu=1, runtime=10, mem_mb=1000
+    shell: "nvidia-smi > {{output}}"
+"""
+
+
+def test_packed_gpu_jobs_run_one_after_another_on_one_gpu(slurm_cluster, tmp_path):
+    """Four one-GPU jobs packed into one Slurm job ask for ONE GPU and four times the time (the profile's
+    `cores` and `set-threads` lay them out one after another), not four GPUs all computing on device 0."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "Snakefile").write_text(PACK_SNAKEFILE.format())
+    proc = run_snakemake(slurm_cluster, work, local_profile(tmp_path / "profile"), "all", timeout=120)
+    log = proc.stdout + proc.stderr
+    # the node has no GPU: Slurm refuses the job, and the profile's retries submit it again (attempts 2, 3)
+    calls = [line for line in log.splitlines() if line.startswith("sbatch call:") and "--attempt 1 " in line]
+    assert len(calls) == 1, log[-3000:]
+    head = calls[0].split("--wrap")[0]
+    assert "--comment rule_benchmark_lm_eval_task" in head, head
+    assert "--gpus=1 " in head and "-t 40 " in head and "--mem 1000 " in head, head

@@ -62,7 +62,8 @@ def gpu_group_riders(profile: dict) -> set[str]:
     """CPU rules that share a group with a GPU rule (they must use its partition: Snakemake requires a
     group's string resources to agree)."""
     groups = dict(entry.split("=") for entry in profile["groups"])
-    gpu_groups = {groups[r] for r in ("generate_responses", "train_run", "translate_shard") if r in groups}
+    gpu_rules = ("generate_responses", "train_run", "translate_shard", "roundtrip_translate", "lm_eval_task")
+    gpu_groups = {groups[r] for r in gpu_rules if r in groups}
     return {rule for rule, group in groups.items() if group in gpu_groups}
 
 
@@ -105,7 +106,8 @@ def test_full_grid_dry_run(tmp_path):
     stages = rule_stages()
     counts: dict[str, int] = {}
     riders = gpu_group_riders(yaml.safe_load(PROFILE.read_text(encoding="utf-8")))
-    assert riders == {"generate_responses", "score_lid", "score_spellcheck", "judge_local"}
+    assert riders == {"generate_responses", "score_lid", "score_spellcheck", "judge_local", "roundtrip_translate",
+                      "roundtrip_score", "lm_eval_task"}
     for rule, local, resources in jobs:
         gpus = int(re.search(r"\bgpu=(\d+)", resources).group(1)) if re.search(r"\bgpu=", resources) else 0
         partition = re.search(r"slurm_partition=([^,]*)", resources).group(1)

@@ -42,6 +42,15 @@ def test_smoke_all_builds_every_figure_and_the_report(tmp_path):
     smol = smol[smol["metric"].str.endswith("-smol")]
     assert (smol["n_answers"] > 0).all() and (smol["n_unparsed"] <= smol["n_answers"]).all()
     assert smol.loc[smol["n_unparsed"] == smol["n_answers"], "value"].isna().all()
+    # translation quality and zero-shot benchmarks of bactrianx (tiny NLLB and tiny models: flagged, near chance)
+    roundtrip = pd.read_csv(work / "results/tables/bactrianx_roundtrip.csv")
+    assert len(roundtrip) and roundtrip["chrf"].between(0, 100).all() and roundtrip["below_floor"].all()
+    bench = pd.read_csv(work / "results/tables/bactrianx_benchmarks.csv")
+    assert set(bench["lang"]) == {"en", "fr"} and bench["value"].between(0, 1).all() and (bench["n"] == 8).all()
+    bactrianx = pd.read_csv(work / "results/tables/bactrianx.csv")
+    assert (bactrianx["kind"] == "benchmark").sum() == len(bench)
+    for figure in ("bactrianx_roundtrip", "bactrianx_benchmarks"):
+        assert (work / f"results/figures/{figure}.pdf").stat().st_size > 0
     again = snakemake(work, "-n", "all")
     assert "Nothing to be done" in again.stdout + again.stderr
     report = snakemake(work, "--report", "results/report.html")

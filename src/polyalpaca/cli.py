@@ -12,8 +12,9 @@ from .errors import PolyalpacaError
 def _plan(args: argparse.Namespace) -> int:
     from .config import load_config
     from .plan import format_plan, plan
+    from .validate import validate_workflow_config
 
-    config = load_config(args.config)
+    config = validate_workflow_config(load_config(args.config))
     print(format_plan(config, plan(config)))
     if args.profile:
         from .submissions import format_submissions, slurm_submissions

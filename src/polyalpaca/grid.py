@@ -37,8 +37,13 @@ OUTPUTS = {
     "study_table": "results/tables/{study}.csv",
     "study_provenance": "results/tables/{study}_provenance.csv",
     "figure": "results/figures/{figure}.pdf",
+    "roundtrip_translate": "results/roundtrip/{source}/{lang}.jsonl",
+    "roundtrip_score": "results/roundtrip/{source}/{lang}.scores.json",
+    "roundtrip_report": "results/tables/{study}_roundtrip.csv",
+    "lm_eval_task": "results/lm_eval/{model}/{variant}/{task}.json",
+    "benchmark_report": "results/tables/{study}_benchmarks.csv",
 }
-STAGES = ("data", "translate", "recipes", "train", "generate", "evaluate", "figures")
+STAGES = ("data", "translate", "recipes", "train", "generate", "evaluate", "roundtrip", "benchmark", "figures")
 JUDGE_KINDS = ("judge_single", "judge_criteria", "judge_pairwise", "relevance")
 
 
@@ -108,7 +113,9 @@ def study_models(config: dict, study: str) -> list[str]:
 
 def study_jobs(config: dict, study: str) -> list[GridJob]:
     """Every job one study needs, in stage order."""
+    from .benchmark.plan import study_benchmark_jobs
     from .evaluate import lid_ceiling_jobs
+    from .roundtrip.plan import study_roundtrip_pairs
     from .translate.plan import quantization  # the translate stage resolves its device
 
     spec = config["studies"][study]
@@ -149,6 +156,15 @@ def study_jobs(config: dict, study: str) -> list[GridJob]:
         jobs.append(_job("evaluate", "select_lr", study=study))
     if any(config["metrics"][m]["kind"] in JUDGE_KINDS for m in spec["metrics"]):
         jobs.append(_job("evaluate", "judge_cost"))
+    if spec.get("roundtrip"):
+        pairs = study_roundtrip_pairs(config, study)
+        jobs += [_job("roundtrip", rule, source=s, lang=lang) for s, lang in pairs
+                 for rule in ("roundtrip_translate", "roundtrip_score")]
+        jobs.append(_job("roundtrip", "roundtrip_report", study=study))
+    if spec.get("benchmarks"):
+        jobs += [_job("benchmark", "lm_eval_task", model=j.model, variant=j.variant, task=j.task)
+                 for j in study_benchmark_jobs(config, study)]
+        jobs.append(_job("benchmark", "benchmark_report", study=study))
     jobs += [_job("figures", rule, study=study) for rule in ("study_table", "study_provenance")]
     jobs += [_job("figures", "figure", figure=f) for f in spec["figures"]]
     return jobs

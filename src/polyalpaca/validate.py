@@ -1,0 +1,18 @@
+"""The whole DAG-time validation: the config (schema and references, :func:`polyalpaca.config.validate_config`)
+and the checks of the stages that look outside it — the benchmark tasks the installed lm-evaluation-harness
+has, and the round trips studies share. Kept apart from :mod:`polyalpaca.config`, which every rule script
+imports, so that the stages' code hashes do not include the benchmark and round-trip planning code."""
+
+from __future__ import annotations
+
+from .benchmark.plan import check_benchmarks
+from .config import validate_config
+from .roundtrip.plan import check_roundtrip
+
+
+def validate_workflow_config(config: dict) -> dict:
+    """Validate ``config`` (defaults filled in) and the stage checks; raises ConfigError naming the key."""
+    validate_config(config)
+    check_benchmarks(config)
+    check_roundtrip(config)
+    return config
