@@ -185,6 +185,13 @@ def grid_jobs(config: dict) -> dict[GridJob, list[str]]:
     return jobs
 
 
+def study_report_targets(config: dict, key: str, name: str) -> list[str]:
+    """The table (csv, html) and figure (pdf, png) of report ``name`` of every study that has block ``key``."""
+    return [path for study, spec in config["studies"].items() if spec.get(key)
+            for path in (f"results/tables/{study}_{name}.csv", f"results/tables/{study}_{name}.html",
+                         f"results/figures/{study}_{name}.pdf", f"results/figures/{study}_{name}.png")]
+
+
 def outputs(config: dict, *rules: str) -> list[str]:
     """Output paths of every job of these rules (sorted)."""
     return sorted({job.output for job in grid_jobs(config) if job.rule in rules})

@@ -68,14 +68,10 @@ def study_benchmark_results(config: dict, study: str) -> list[str]:
     return [job.output for job in study_benchmark_jobs(config, study)]
 
 
-def benchmark_report_paths(study: str) -> dict[str, str]:
-    return {"csv": f"results/tables/{study}_benchmarks.csv", "html": f"results/tables/{study}_benchmarks.html",
-            "pdf": f"results/figures/{study}_benchmarks.pdf", "png": f"results/figures/{study}_benchmarks.png"}
-
-
 def benchmark_targets(config: dict) -> list[str]:
-    return [path for study, spec in config["studies"].items() if spec.get("benchmarks")
-            for path in benchmark_report_paths(study).values()]
+    from ..grid import study_report_targets
+
+    return study_report_targets(config, "benchmarks", "benchmarks")
 
 
 def _job_settings(config: dict, study: str, task: str) -> dict:

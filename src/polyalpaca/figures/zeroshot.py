@@ -96,11 +96,17 @@ def surface_metrics(config: dict, spec: PlotSpec, units: pd.DataFrame, settings:
     return FigureResult(fig, axes, data, missing, incomplete)
 
 
-def criteria(config: dict, spec: PlotSpec, units: pd.DataFrame, settings: Settings) -> FigureResult:
-    base = spec.metrics[0]
-    names = [f"{base}.{c}" for c in CRITERIA]
+def _criteria_units(spec: PlotSpec, units: pd.DataFrame) -> pd.DataFrame:
+    """The units of the spec's criteria metric, each criterion one metric, languages as English / the rest."""
+    names = [f"{spec.metrics[0]}.{c}" for c in CRITERIA]
     units = units[units["metric"].isin(names)].copy()
     units["lang_group"] = ["English" if lang == "en" else "non-English mean" for lang in units["lang"]]
+    return units
+
+
+def criteria(config: dict, spec: PlotSpec, units: pd.DataFrame, settings: Settings) -> FigureResult:
+    base = spec.metrics[0]
+    units = _criteria_units(spec, units)
     data, y_range = on_scale(estimate_groups(units, ["metric", "lang_group", *GROUP_KEYS], settings, spec.name), spec,
                              "judge_criteria")
     groups = [g for g in ("English", "non-English mean") if g in set(data["lang_group"])]
@@ -130,9 +136,7 @@ def per_language(config: dict, spec: PlotSpec, units: pd.DataFrame, settings: Se
 
 def configurations(config: dict, spec: PlotSpec, units: pd.DataFrame, settings: Settings) -> FigureResult:
     base = spec.metrics[0]
-    names = [f"{base}.{c}" for c in CRITERIA]
-    units = units[units["metric"].isin(names)].copy()
-    units["lang_group"] = ["English" if lang == "en" else "non-English mean" for lang in units["lang"]]
+    units = _criteria_units(spec, units)
     data, y_range = on_scale(estimate_groups(units, ["metric", "lang_group", *GROUP_KEYS], settings, spec.name),
                              spec, "judge_criteria")
     data["configuration"] = [f"{m} / {label} / {method}" for m, label, method in

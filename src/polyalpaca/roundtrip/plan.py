@@ -36,14 +36,10 @@ def report_pairs(config: dict, study: str) -> list[list[str]]:
             for source, lang in study_roundtrip_pairs(config, study)]
 
 
-def roundtrip_report_paths(study: str) -> dict[str, str]:
-    return {"csv": f"results/tables/{study}_roundtrip.csv", "html": f"results/tables/{study}_roundtrip.html",
-            "pdf": f"results/figures/{study}_roundtrip.pdf", "png": f"results/figures/{study}_roundtrip.png"}
-
-
 def roundtrip_targets(config: dict) -> list[str]:
-    return [path for study, spec in config["studies"].items() if spec.get("roundtrip")
-            for path in roundtrip_report_paths(study).values()]
+    from ..grid import study_report_targets
+
+    return study_report_targets(config, "roundtrip", "roundtrip")
 
 
 def scored_fields(config: dict, study: str, source: str) -> list[str]:
