@@ -127,6 +127,7 @@ def test_plan_for_80gb_fits_and_for_40gb_names_the_runs():
     assert row.split()[4:6] == ["4", "54.6"]  # GPUs, GB per GPU
     small = _plan("--gpu-mem-gb", "40")
     assert small.returncode == 1
-    assert "12 configuration(s) cannot run on 40 GB GPUs" in small.stdout
+    assert "13 configuration(s) cannot run on 40 GB GPUs" in small.stdout
+    assert "benchmark llama-13b (6 jobs)" in small.stdout  # lm-eval jobs are sized like generation
     assert "train llama2-13b with zs-full-lr1e-5 (3 jobs): 8 GPUs fit memory but" in small.stdout
     assert "generate llama2-13b (" in small.stdout and "generate.batch_size: 13 would fit" in small.stdout

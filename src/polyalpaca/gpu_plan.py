@@ -19,7 +19,7 @@ from .resources import context_tokens, fit_for, mem_mb_for, save_bytes
 
 @dataclass(frozen=True)
 class SizingRow:
-    kind: str  # train / generate / judge
+    kind: str  # train / generate / judge / benchmark
     model: str
     tuning: str  # '' for inference
     runs: int
@@ -70,13 +70,16 @@ def _inference_rows(config: dict) -> list[SizingRow]:
         elif (job.rule == "score" and config["metrics"][job.get("metric")]["kind"] in grid.JUDGE_KINDS
               and local_judge_model(config, job.get("metric"))):
             key = ("judge", local_judge_model(config, job.get("metric")))
+        elif job.rule == "lm_eval_task":  # sized like generation of the run's base model (rules/benchmark.smk)
+            key = ("benchmark", job.get("model"))
         else:
             continue
         models[key] = models.get(key, 0) + 1
     rows = []
     for (kind, model), jobs in sorted(models.items()):
-        fit = fit_for(config, kind, model)
-        host = mem_mb_for(config, kind, model) / 1024
+        stage = "generate" if kind == "benchmark" else kind
+        fit = fit_for(config, stage, model)
+        host = mem_mb_for(config, stage, model) / 1024
         rows.append(SizingRow(kind, model, "", jobs, fit.gpus, fit.footprint.total, fit.footprint.breakdown(),
                               None, host, fit.reason))
     return rows
