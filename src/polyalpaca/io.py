@@ -107,6 +107,22 @@ def write_jsonl(path: str | os.PathLike, records: Iterable[dict]) -> int:
     return count
 
 
+def read_rule_json(path: str | os.PathLike, rule: str, what: str, keys: Iterable[str]) -> dict:
+    """A JSON object that rule ``rule`` writes: missing, not JSON, or without one of ``keys`` is a
+    DataError naming the file and the rule."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: {what} missing (rule {rule} builds {'them' if what.endswith('s') else 'it'})")
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as err:
+        raise DataError(f"{path}: not JSON: {err}") from None
+    missing = [key for key in keys if not isinstance(record, dict) or key not in record]
+    if missing:
+        raise DataError(f"{path}: no {', '.join(missing)} (not a result of rule {rule})")
+    return record
+
+
 def write_json(path: str | os.PathLike, obj: Any) -> None:
     """Write one JSON document atomically (indented, UTF-8)."""
     with atomic_open(path) as handle:

@@ -10,7 +10,6 @@ task (as Figure 3). A missing or malformed result file stops the table with its 
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import pandas as pd
 
 from ..config import study_runs
 from ..errors import DataError
+from ..io import read_rule_json
 from .plan import BenchmarkJob, run_variant, split_variant, study_benchmark_jobs
 
 log = logging.getLogger(__name__)
@@ -33,16 +33,7 @@ def run_label(config: dict, model: str, variant: str) -> str:
 
 
 def _read(path: str | Path, job: BenchmarkJob) -> dict:
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: benchmark result missing (rule lm_eval_task builds it)")
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as err:
-        raise DataError(f"{path}: not JSON: {err}") from None
-    for key in ("task", "metric", "languages", "model"):
-        if key not in record:
-            raise DataError(f"{path}: no {key!r} (not a result of rule lm_eval_task)")
+    record = read_rule_json(path, "lm_eval_task", "benchmark result", ("task", "metric", "languages", "model"))
     if record["model"] != job.model or record["task"] != job.task:
         raise DataError(f"{path}: holds {record['model']}/{record['task']}, expected {job.model}/{job.task}")
     return record

@@ -8,13 +8,13 @@ the log repeats: a translation to look at before anyone trains on it.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import DataError
+from ..io import read_rule_json
 from .paths import ROUNDTRIP_SCORES
 
 log = logging.getLogger(__name__)
@@ -28,15 +28,7 @@ def roundtrip_table(pairs: list[list[str]], floor: float, study: str, root: str 
     rows = []
     for source, lang, translator in pairs:
         path = Path(root) / ROUNDTRIP_SCORES.format(source=source, lang=lang)
-        if not path.is_file():
-            raise DataError(f"{path}: round-trip scores missing (rule roundtrip_score builds them)")
-        try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError as err:
-            raise DataError(f"{path}: not JSON: {err}") from None
-        missing = [k for k in ("bleu", "chrf", "n_records", "n_segments") if k not in record]
-        if missing:
-            raise DataError(f"{path}: no {', '.join(missing)} (not a result of rule roundtrip_score)")
+        record = read_rule_json(path, "roundtrip_score", "round-trip scores", ("bleu", "chrf", "n_records", "n_segments"))
         rows.append({"study": study, "source": source, "lang": lang, "translator": translator,
                      "n_records": record["n_records"], "n_segments": record["n_segments"],
                      "fields": " ".join(record.get("fields", [])), "bleu": record["bleu"], "chrf": record["chrf"],
