@@ -99,13 +99,14 @@ def generate_texts_vllm(run_dir: str | Path, base_dir: str | Path, prompts: Sequ
     name = vllm_dtype(dtype, torch.cuda.is_available() and torch.cuda.is_bf16_supported())
     merged = None
     request = None
+    lora = run_method(run_dir) == "lora"
+    family = model_type(base_dir) if lora else None
     try:
-        if run_method(run_dir) == "lora" and model_type(base_dir) in VLLM_WITHOUT_LORA:
+        if lora and family in VLLM_WITHOUT_LORA:
             merged = Path(tempfile.mkdtemp(prefix="polyalpaca-merged-"))
-            log.info("vLLM has no LoRA support for %s: serving the adapter merged into the base weights",
-                     model_type(base_dir))
+            log.info("vLLM has no LoRA support for %s: serving the adapter merged into the base weights", family)
             llm = LLM(model=str(merge_adapter(run_dir, base_dir, merged, name)), dtype=name, seed=0)
-        elif run_method(run_dir) == "lora":
+        elif lora:
             from vllm.lora.request import LoRARequest
 
             rank = json.loads((run_dir / "adapter_config.json").read_text(encoding="utf-8")).get("r", 16)
