@@ -1,0 +1,99 @@
+"""What the distillation rule reads, its params and resources, and which (source, lang) pairs the config
+distils (used by rules/distill.smk, polyalpaca.grid and polyalpaca plan)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+from ..effects import result_view
+from ..errors import ConfigError
+from ..recipes.inputs import distill_path, distilled_languages, translation_path
+from .templates import TEMPLATE_DIR, template_path
+
+FLAGGED = "results/distill/{source}/{lang}.flagged.jsonl"
+REPORT = "results/distill/{source}/{lang}.report.json"
+TABLE = "results/tables/distill.csv"
+
+
+def distill_pairs(config: Mapping, sources=None) -> list[tuple[str, str]]:
+    """(source, lang) pairs whose responses some configured trainset takes distilled (of ``sources`` only)."""
+    names = config["distillations"] if sources is None else [s for s in sources if s in config["distillations"]]
+    return sorted((source, lang) for source in names for lang in distilled_languages(config, source))
+
+
+def distill_judge(config: Mapping, source: str) -> dict:
+    spec = config["distillations"].get(source)
+    if spec is None:
+        raise ConfigError(f"distillations.{source}: not configured, but a trainset of source {source!r} takes "
+                          "distilled responses")
+    return config["judges"][spec["judge"]]
+
+
+def local_model(config: Mapping, source: str) -> str | None:
+    judge = distill_judge(config, source)
+    return judge["model"] if judge["backend"] == "local" else None
+
+
+def template_input(config: Mapping, source: str) -> str:
+    """The template file, relative to the working directory when it is a built-in (as the judge's are)."""
+    value = config["distillations"][source]["template"]
+    path = template_path(value)
+    if path.parent != TEMPLATE_DIR:
+        return value
+    try:
+        return path.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def distill_inputs(config: Mapping, source: str, lang: str) -> dict[str, str]:
+    inputs = {"translation": translation_path(source, lang), "template": template_input(config, source)}
+    model = local_model(config, source)
+    if model:
+        inputs["model_dir"] = f"resources/models/{model}"
+    if config["distillations"][source]["lid_model"] == "openlid":
+        inputs["openlid"] = config["evaluate"]["openlid_path"]
+    return inputs
+
+
+def distill_params(config: Mapping, source: str, lang: str) -> dict:
+    """Exactly what changes the answers and which are kept: the distillation's result settings, the judge's
+    endpoint and the judge settings that shape requests, and this language's labels (the LID check)."""
+    spec = config["distillations"][source]
+    return {"spec": result_view(config, "distillations", source),
+            "endpoint": result_view(config, "judges", spec["judge"]),
+            "settings": result_view(config, "evaluate", "judge"),
+            "language": dict(config["languages"][lang])}
+
+
+def distill_threads(config: Mapping, source: str) -> int:
+    return config["evaluate"]["judge"]["local_threads"] if local_model(config, source) else 1
+
+
+def distill_resources(config: Mapping) -> dict:
+    """A local chat model is sized like a local judge (a GPU job on a cluster); an API one gets no GPU."""
+    from ..resources import gpus_for, mem_mb_for, runtime_for
+
+    def gpu(wc) -> int:
+        model = local_model(config, wc.source)
+        return gpus_for(config, "judge", model) if model else 0
+
+    def mem_mb(wc, attempt) -> int:
+        model = local_model(config, wc.source)
+        if model:
+            return mem_mb_for(config, "judge", model, attempt)
+        return config["resources"]["mem_mb"]["api_judge"] * max(1, attempt)
+
+    def runtime(wc, attempt) -> int:
+        return runtime_for(config, "judge", local_model(config, wc.source), attempt=attempt)
+
+    return {"gpu": gpu, "mem_mb": mem_mb, "runtime": runtime}
+
+
+def distill_targets(config: Mapping) -> list[str]:
+    return [distill_path(source, lang) for source, lang in distill_pairs(config)]
+
+
+def report_inputs(config: Mapping) -> list[str]:
+    return [REPORT.format(source=source, lang=lang) for source, lang in distill_pairs(config)]
