@@ -63,7 +63,9 @@ def source_size(config: dict, source: str) -> tuple[int, float] | None:
     est = _estimates(config)
     entry = est["sources"].get(source)
     if entry:
-        return entry["records"], entry.get("tokens_per_record", est["default_tokens_per_record"])
+        sample = config["sources"][source].get("sample")  # a seeded subset (the 40 Vicuna questions of Bactrian-X)
+        records = min(entry["records"], sample["size"]) if sample else entry["records"]
+        return records, entry.get("tokens_per_record", est["default_tokens_per_record"])
     derive = config["sources"][source].get("derive")
     if derive:  # upper bound: every parent record survives the filter
         parents = [source_size(config, parent) for parent in derive["from"]]
