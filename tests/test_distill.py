@@ -173,3 +173,12 @@ def test_paper_grid_distils_51_languages_with_gpt35_turbo():
     assert inputs["english"] == "resources/sources/bactrian_en.jsonl"
     assert len(inputs["translations"]) == 51
     assert all(p.startswith("results/distill/bactrian_en/") for p in inputs["translations"])
+
+
+def test_a_lid_model_without_the_language_is_a_config_error():
+    from polyalpaca.config import check_references
+
+    raw = json.loads(json.dumps(load_config("config.yaml")))
+    raw["distillations"]["bactrian_en"]["lid_model"] = "lid176"  # fastText lid.176 has no Xhosa
+    with pytest.raises(ConfigError, match=r"distillations.bactrian_en.lid_model: lid176 has no label for xh"):
+        check_references(raw)

@@ -129,6 +129,13 @@ def check_references(config: dict) -> None:
                           f"translations.{name}.fields ({', '.join(fields) or 'none'}) has no 'instruction'")
         for code in spec.get("equivalents", {}):
             _need(errors, f"distillations.{name}.equivalents.{code}", code, langs, "languages")
+        distilled = sorted({lang for ts in config["trainsets"].values() if ts["source"] == name
+                            and ts["responses"] == "distilled" for _, lang in _trainset_langs(ts) if lang != "en"})
+        unlabelled = [lang for lang in distilled if lang in langs and not langs[lang].get(spec["lid_model"])]
+        if unlabelled:
+            errors.append(f"distillations.{name}.lid_model: {spec['lid_model']} has no label for "
+                          f"{', '.join(unlabelled)} (languages.<code>.{spec['lid_model']}), so it cannot check "
+                          f"the answers' language; use a LID model that knows them")
 
     for name, ts in config["trainsets"].items():
         where = f"trainsets.{name}"
