@@ -58,13 +58,18 @@ def distill_inputs(config: Mapping, source: str, lang: str) -> dict[str, str]:
 
 
 def distill_params(config: Mapping, source: str, lang: str) -> dict:
-    """Exactly what changes the answers and which are kept: the distillation's result settings, the judge's
-    endpoint and the judge settings that shape requests, and this language's labels (the LID check)."""
-    spec = config["distillations"][source]
-    return {"spec": result_view(config, "distillations", source),
-            "endpoint": result_view(config, "judges", spec["judge"]),
-            "settings": result_view(config, "evaluate", "judge"),
-            "language": dict(config["languages"][lang])}
+    """Exactly what changes this language's answers and which are kept: the distillation's result settings (the
+    equivalents of this language only), what the endpoint sends (backend, model; a local model's token cap), the
+    request seed, and this language's name and LID label."""
+    spec = dict(result_view(config, "distillations", source))
+    spec["equivalents"] = {lang: spec["equivalents"][lang]} if lang in spec["equivalents"] else {}
+    judge = config["judges"][spec["judge"]]
+    endpoint = {key: judge[key] for key in ("backend", "model")}
+    if judge["backend"] == "local":
+        endpoint["local_max_new_tokens"] = judge["local_max_new_tokens"]
+    return {"spec": spec, "endpoint": endpoint, "settings": {"seed": config["evaluate"]["judge"]["seed"]},
+            "language": {key: config["languages"][lang][key] for key in ("name", spec["lid_model"])
+                         if key in config["languages"][lang]}}
 
 
 def distill_threads(config: Mapping, source: str) -> int:
