@@ -185,8 +185,13 @@ def _score_estimate(config: dict, study: str, job: GridJob, prompts: tuple[int, 
     if prompts is None:
         return Job(job.stage, key, None)
     judge = config["judges"][config["metrics"][job.get("metric")]["judge"]]
-    requests = prompts[0] * (2 if kind == "judge_pairwise" else 1)
+    return _chat_requests(config, job, judge, prompts[0] * (2 if kind == "judge_pairwise" else 1), kind)
+
+
+def _chat_requests(config: dict, job: GridJob, judge: dict, requests: int, kind: str) -> Job:
+    """``requests`` to a judges entry: GPU hours of decoding for a local model, else their API cost."""
     tok = _estimates(config)["judge_tokens"][kind]
+    key = (job.rule, job.wildcards)
     if judge["backend"] == "local":
         params = config["models"][judge["model"]]["params_b"] * 1e9
         return Job(job.stage, key, _decode_hours(config, 2 * params * requests * (tok["input"] + tok["output"])),
@@ -203,14 +208,7 @@ def _distill_estimate(config: dict, job: GridJob) -> Job:
     if size is None:
         return Job(job.stage, key, None)
     judge = config["judges"][config["distillations"][job.get("source")]["judge"]]
-    tok = _estimates(config)["judge_tokens"]["distill"]
-    requests = size[0]
-    if judge["backend"] == "local":
-        params = config["models"][judge["model"]]["params_b"] * 1e9
-        return Job(job.stage, key, _decode_hours(config, 2 * params * requests * (tok["input"] + tok["output"])),
-                   requests, 0.0)
-    cost = requests * (tok["input"] * judge["price_per_1k_input"] + tok["output"] * judge["price_per_1k_output"]) / 1000
-    return Job(job.stage, key, 0.0, requests, cost)
+    return _chat_requests(config, job, judge, size[0], "distill")
 
 
 def study_jobs(config: dict, study: str) -> list[Job]:

@@ -78,22 +78,9 @@ def distill_threads(config: Mapping, source: str) -> int:
 
 def distill_resources(config: Mapping) -> dict:
     """A local chat model is sized like a local judge (a GPU job on a cluster); an API one gets no GPU."""
-    from ..resources import gpus_for, mem_mb_for, runtime_for
+    from ..evaluate.judge.targets import chat_resources
 
-    def gpu(wc) -> int:
-        model = local_model(config, wc.source)
-        return gpus_for(config, "judge", model) if model else 0
-
-    def mem_mb(wc, attempt) -> int:
-        model = local_model(config, wc.source)
-        if model:
-            return mem_mb_for(config, "judge", model, attempt)
-        return config["resources"]["mem_mb"]["api_judge"] * max(1, attempt)
-
-    def runtime(wc, attempt) -> int:
-        return runtime_for(config, "judge", local_model(config, wc.source), attempt=attempt)
-
-    return {"gpu": gpu, "mem_mb": mem_mb, "runtime": runtime}
+    return chat_resources(config, lambda wc: local_model(config, wc.source))
 
 
 def distill_targets(config: Mapping) -> list[str]:

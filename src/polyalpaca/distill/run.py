@@ -31,7 +31,7 @@ from typing import Mapping
 from ..errors import DataError
 from ..evaluate.judge.cache import JudgeCache
 from ..evaluate.judge.calls import Answer, Call, ItemError
-from ..evaluate.judge.engine import Budget, Engine
+from ..evaluate.judge.engine import Budget, Engine, gather_or_cancel
 from ..evaluate.judge.limits import estimate_prompt_tokens
 from ..evaluate.judge.run import make_backend, secret_scrubbed
 from ..evaluate.judge.settings import JudgeConfig, JudgeSettings
@@ -172,14 +172,7 @@ async def _answer_all(spec, judge, settings, backend, cache, calls) -> tuple[lis
             except ItemError as err:
                 return str(err)
 
-        tasks = [asyncio.ensure_future(one(call)) for call in calls]
-        try:
-            answers = await asyncio.gather(*tasks)
-        except BaseException:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
+        answers = await gather_or_cancel(one(call) for call in calls)
     finally:
         await backend.aclose()
     s = engine.stats

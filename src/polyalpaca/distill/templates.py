@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
-import yaml
 
 from ..errors import ConfigError
+from ..evaluate.judge.templates import read_template_file
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 _KEYS = {"name", "version", "system", "prompt", "description"}
@@ -49,25 +49,7 @@ def template_path(value: str) -> Path:
 
 def load_distill_template(path: str | Path) -> DistillTemplate:
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: distillation template file not found") from None
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {err}") from None
-    if not isinstance(raw, dict) or "prompt" not in raw or "name" not in raw:
-        raise ConfigError(f"{path}: a distillation template is a mapping with name, version, prompt (system optional)")
-    unknown = set(raw) - _KEYS
-    if unknown:
-        raise ConfigError(f"{path}: unknown keys {sorted(unknown)} (allowed: {', '.join(sorted(_KEYS))})")
-    for key in ("system", "prompt"):
-        if key in raw:
-            if not isinstance(raw[key], str):
-                raise ConfigError(f"{path}: {key!r} must be a string")
-            try:
-                _ENV.parse(raw[key])
-            except jinja2.TemplateSyntaxError as err:
-                raise ConfigError(f"{path}: {key}: Jinja syntax error on line {err.lineno}: {err.message}") from None
+    raw = read_template_file(path, "distillation template", _KEYS, ("name", "prompt"))
     try:
         version = int(raw.get("version", 1))
     except (TypeError, ValueError):

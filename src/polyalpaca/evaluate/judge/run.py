@@ -22,7 +22,7 @@ from ...io import read_jsonl, write_jsonl
 from ..lr_selection import not_judged_reason, read_selection
 from .cache import JudgeCache
 from .calls import JudgeFatalError, redact
-from .engine import Budget, Engine
+from .engine import Budget, Engine, gather_or_cancel
 from .limits import estimate_prompt_tokens
 from .settings import JudgeConfig, JudgeJob, JudgeSettings
 from .scoring import Scorer
@@ -185,14 +185,7 @@ async def _judge_all(job, judge, settings, tmpl, backend, cache, items, lids, re
             progress.done(record)
             return record
 
-        tasks = [asyncio.ensure_future(one(item)) for item in items]
-        try:
-            records = await asyncio.gather(*tasks)
-        except BaseException:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
+        records = await gather_or_cancel(one(item) for item in items)
     finally:
         await backend.aclose()
     write_jsonl(output, records)
