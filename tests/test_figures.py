@@ -320,12 +320,12 @@ def test_pairwise_outcomes_stack_win_tie_loss(config, root):
 
 def test_token_counts_from_the_token_table(config, root):
     result = make_figure(config, "bx_tokens", root)
-    assert result.axes.shape == (2, 4)  # two trainsets x (instruction, input, response, total) per example
+    assert result.axes.shape == (4, 2)  # (instruction, input, response, total) per example x two trainsets
     data = result.data.set_index(["trainset", "lang", "tokenizer"])
     row = data.loc[("alpaca-multi", "fr", "l-7")]
     assert (row["instruction_per_example"], row["input_per_example"], row["response_per_example"],
             row["total_per_example"]) == (4, 2, 14, 20)
-    heights = [p.get_height() for p in result.axes[0, 2].patches if p.get_height() > 0]
+    heights = [p.get_height() for p in result.axes[2, 0].patches if p.get_height() > 0]
     assert sorted(heights) == [5.6, 7, 11.2, 14]  # response bars: l-7 and b-l in en and fr
     legend = [t.get_text() for t in result.figure.legends[0].get_texts()]
     assert legend == ["l-7 (vocabulary 32,000)", "b-l (vocabulary 250,680)"]

@@ -4,8 +4,8 @@
   stacked bar of win / tie / loss rates against the study's ``pairwise_reference`` and a dot with the
   CI of its score (win = 1, tie = 0.5, loss = 0).
 - ``token_counts``: average tokens per example of each field (instruction, input, response, total) per
-  language and tokenizer (from the recipes stage's ``results/tables/tokens.csv``), one row of panels per
-  training set; the tokenizers are the study's token table's (``token_stats``), else its base models'.
+  language and tokenizer (from the recipes stage's ``results/tables/tokens.csv``), a row of panels per
+  field and a column per training set; the tokenizers are the study's token table's (``token_stats``), else its base models'.
 """
 
 from __future__ import annotations
@@ -136,21 +136,22 @@ def token_counts(config: dict, spec: PlotSpec, table: pd.DataFrame, settings: Se
     examples = data["examples"].where(data["examples"] > 0)
     for col, field in TOKEN_PANELS:
         data[f"{field}_per_example"] = data[col] / examples
-    rows = [ts for ts in trainsets if ts in set(data["trainset"])]
-    fig, axes = grid(len(rows), len(TOKEN_PANELS), panel_w=max(3.0, 0.4 * data["lang"].nunique() + 1.2),
+    columns = [ts for ts in trainsets if ts in set(data["trainset"])]
+    # a row per field, a column per training set: wide panels hold the paper's 52 languages
+    fig, axes = grid(len(TOKEN_PANELS), len(columns), panel_w=max(3.0, 0.3 * data["lang"].nunique() + 1.2),
                      sharey=False)
     hue_order = [t for t in tokenizers if t in set(data["tokenizer"])]
     palette = dict(zip(hue_order, sns.color_palette("colorblind", len(hue_order))))
-    for r, ts in enumerate(rows):
+    for c, ts in enumerate(columns):
         sub = data[data["trainset"] == ts]
         order = [lang for lang in config["languages"] if lang in set(sub["lang"])]
-        for c, (_, field) in enumerate(TOKEN_PANELS):
+        for r, (_, field) in enumerate(TOKEN_PANELS):
             ax = axes[r, c]
             sns.barplot(data=sub, x="lang", y=f"{field}_per_example", order=order, hue="tokenizer",
                         hue_order=hue_order, palette=palette, ax=ax, errorbar=None)
             ax.set_title(f"{ts} — {field}", fontsize="medium")
-            ax.set_xlabel("language")
-            ax.set_ylabel("tokens per example" if c == 0 else "")
+            ax.set_xlabel("language" if r == len(TOKEN_PANELS) - 1 else "")
+            ax.set_ylabel("tokens per example")
             if ax.get_legend():
                 ax.get_legend().remove()
     vocab = data.groupby("tokenizer")["vocab_size"].first()
