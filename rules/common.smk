@@ -25,6 +25,7 @@ from polyalpaca.evaluate.judge.targets import (
 import polyalpaca.figures as figures_lib
 import polyalpaca.generate.inputs as generate_inputs
 from polyalpaca.generate.settings import studies_by_run
+import polyalpaca.distill.inputs as distill_lib
 import polyalpaca.recipes.inputs as recipes_inputs
 from polyalpaca.config import trainset_languages
 from polyalpaca.recipes import aligned_languages
@@ -178,6 +179,23 @@ def get_translated_shards(wildcards):
 
 def get_translated_fields(wildcards):
     return translate_plan.translation(config, wildcards.source)["fields"]
+
+
+# ---------------------------------------------------------------- distill input functions
+def get_distill_inputs(wildcards):
+    return distill_lib.distill_inputs(config, wildcards.source, wildcards.lang)
+
+
+def get_distill_params(wildcards):
+    return distill_lib.distill_params(config, wildcards.source, wildcards.lang)
+
+
+def get_distill_threads(wildcards):
+    return distill_lib.distill_threads(config, wildcards.source)
+
+
+def get_distill_reports(wildcards):
+    return distill_lib.report_inputs(config)
 
 
 # ---------------------------------------------------------------- recipes input functions

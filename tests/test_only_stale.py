@@ -31,8 +31,8 @@ from .conftest import REPO, copy_repo
 
 SMOKE_CONFIG = REPO / "tests" / "smoke" / "config.yaml"
 DIRECTORY_RULES = {"fetch_model", "fetch_tokenizer", "fetch_nllb", "convert_nllb", "train_run"}
-TABLE_OR_FIGURE = re.compile(
-    r"^(study_table|study_provenance|judge_cost|roundtrip_report|benchmark_report|token_stats_report|figure_\w+)$")
+TABLE_OR_FIGURE = re.compile(r"^(study_table|study_provenance|judge_cost|distill_table|roundtrip_report|benchmark_report"
+                             r"|token_stats_report|figure_\w+)$")
 STAGE_BLOCKS = ("translate", "generate", "train", "evaluate", "recipes", "data", "figures", "resources")
 
 

@@ -23,6 +23,8 @@ OUTPUTS = {
     "convert_nllb": "resources/nllb/{translator}-ct2-{quant}",
     "translate_shard": "results/translate/{source}/{lang}/{shard}.jsonl",
     "merge_translations": "results/translate/{source}/{lang}.jsonl",
+    "distill_responses": "results/distill/{source}/{lang}.jsonl",
+    "distill_table": "results/tables/distill.csv",
     "derive_source": "resources/sources/{source}.jsonl",
     "align_source": "results/recipes/{source}/aligned.json",
     "build_trainset": "results/trainsets/{trainset}/train.jsonl",
@@ -45,7 +47,7 @@ OUTPUTS = {
     "lm_eval_task": "results/lm_eval/{model}/{variant}/{task}.json",
     "benchmark_report": "results/tables/{study}_benchmarks.csv",
 }
-STAGES = ("data", "translate", "recipes", "train", "generate", "evaluate", "roundtrip", "benchmark", "figures")
+STAGES = ("data", "translate", "distill", "recipes", "train", "generate", "evaluate", "roundtrip", "benchmark", "figures")
 JUDGE_KINDS = ("judge_single", "judge_criteria", "judge_pairwise", "relevance")
 
 
@@ -118,6 +120,7 @@ def study_models(config: dict, study: str) -> list[str]:
 def study_jobs(config: dict, study: str) -> list[GridJob]:
     """Every job one study needs, in stage order."""
     from .benchmark.plan import study_benchmark_jobs
+    from .distill.inputs import distill_pairs
     from .evaluate import lid_ceiling_jobs
     from .roundtrip.plan import study_roundtrip_pairs
     from .translate.plan import quantization  # the translate stage resolves its device
@@ -142,6 +145,10 @@ def study_jobs(config: dict, study: str) -> list[GridJob]:
         if "path" not in config["translators"][name]:
             jobs.append(_job("translate", "fetch_nllb", translator=name))
         jobs.append(_job("translate", "convert_nllb", translator=name, quant=quantization(config, name)))
+    distilled = distill_pairs(config, {config["trainsets"][t]["source"] for t in study_trainsets(config, study)})
+    jobs += [_job("distill", "distill_responses", source=s, lang=lang) for s, lang in distilled]
+    if distilled:
+        jobs.append(_job("distill", "distill_table"))
     trainsets = study_trainsets(config, study)
     jobs += [_job("recipes", "derive_source", source=s) for s in sources if "derive" in config["sources"][s]]
     jobs += [_job("recipes", "align_source", source=s)

@@ -22,6 +22,26 @@ def translation_path(source: str, lang: str) -> str:
     return f"results/translate/{source}/{lang}.jsonl"
 
 
+def distill_path(source: str, lang: str) -> str:
+    return f"results/distill/{source}/{lang}.jsonl"
+
+
+def distilled_languages(config: Mapping, source: str) -> set[str]:
+    """Languages of ``source`` that some configured trainset takes with distilled responses."""
+    return {lang for name, block in config["trainsets"].items()
+            if block["source"] == source and block["responses"] == "distilled"
+            for lang in translated_languages(config, name)}
+
+
+def records_path(config: Mapping, source: str, lang: str, responses: str | None = None) -> str:
+    """The records of a translated language: the translation, or its distilled answers. Without ``responses``
+    (the aligned pool): the distilled file when any trainset distils ``lang`` (a subset of the translation's
+    ids), so every trainset of the source draws from ids that all its variants have."""
+    if responses is None:
+        responses = "distilled" if lang in distilled_languages(config, source) else "translated"
+    return distill_path(source, lang) if responses == "distilled" else translation_path(source, lang)
+
+
 def pool_path(source: str) -> str:
     return f"results/recipes/{source}/aligned.json"
 
@@ -49,7 +69,7 @@ def derive_keyword_lists(config: Mapping, wildcards) -> dict[str, list[str]]:
 
 def align_inputs(config: Mapping, wildcards) -> dict:
     return {"english": source_path(wildcards.source),
-            "translations": [translation_path(wildcards.source, lang)
+            "translations": [records_path(config, wildcards.source, lang)
                              for lang in aligned_languages(config, wildcards.source)]}
 
 
@@ -61,7 +81,8 @@ def trainset_inputs(config: Mapping, wildcards) -> dict:
     block = config["trainsets"][wildcards.trainset]
     source = block["source"]
     inputs = {"english": source_path(source), "pool": pool_path(source),
-              "translations": [translation_path(source, lang) for lang in translated_languages(config, wildcards.trainset)]}
+              "translations": [records_path(config, source, lang, block["responses"])
+                               for lang in translated_languages(config, wildcards.trainset)]}
     if "budget_of" in block:
         inputs["budget_train"] = trainset_path(block["budget_of"], "train")
         inputs["budget_val"] = trainset_path(block["budget_of"], "val")
