@@ -17,6 +17,7 @@ from .config import study_runs, trainset_languages
 OUTPUTS = {
     "fetch_source": "resources/sources/{source}.jsonl",
     "fetch_model": "resources/models/{model}",
+    "fetch_tokenizer": "resources/tokenizers/{tokenizer}",
     "fetch_nllb": "resources/nllb/{translator}",
     "fetch_openlid": "{path}",  # evaluate.openlid_path
     "convert_nllb": "resources/nllb/{translator}-ct2-{quant}",
@@ -30,6 +31,7 @@ OUTPUTS = {
     "trainset_stats": "results/trainsets/{trainset}/stats.json",
     "build_testset": "results/testsets/{testset}/{lang}.jsonl",
     "tokens_table": "results/tables/tokens.csv",
+    "token_stats_report": "results/tables/{study}_tokens.csv",
     "train_run": "results/models/{model}/{trainset}/{tuning}",
     "generate_responses": "results/generations/{model}/{trainset}/{tuning}/{testset}/{lang}.jsonl",
     "score": "results/scores/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.jsonl",
@@ -104,8 +106,10 @@ def study_translation_pairs(config: dict, study: str) -> list[tuple[str, str]]:
 
 
 def study_models(config: dict, study: str) -> list[str]:
-    """Base models of the study's runs and the models of its local judges."""
+    """Base models of the study's runs, the models of its local judges and of its token table's tokenizers."""
     models = {run.model for run in study_runs(config, study)}
+    models |= {name for name in (config["studies"][study].get("token_stats") or {}).get("tokenizers", [])
+               if name in config["models"]}
     for metric in config["studies"][study]["metrics"]:
         judge = config["judges"].get(config["metrics"][metric].get("judge"), {})
         if judge.get("backend") == "local":
@@ -126,6 +130,9 @@ def study_jobs(config: dict, study: str) -> list[GridJob]:
     sources = study_sources(config, study)
     jobs = [_job("data", "fetch_source", source=s) for s in sources if "derive" not in config["sources"][s]]
     jobs += [_job("data", "fetch_model", model=m) for m in study_models(config, study)]
+    if spec.get("token_stats"):
+        jobs += [_job("data", "fetch_tokenizer", tokenizer=t) for t in spec["token_stats"]["tokenizers"]
+                 if t in config["tokenizers"]]
     if any(config["metrics"][m].get("lid_model") == "openlid" for m in spec["metrics"]):
         jobs.append(_job("data", "fetch_openlid", path=config["evaluate"]["openlid_path"]))
     translators = set()
@@ -150,6 +157,8 @@ def study_jobs(config: dict, study: str) -> list[GridJob]:
     test_langs = sorted({lang for run in runs for lang in run.languages})
     jobs += [_job("recipes", "build_testset", testset=spec["testset"], lang=lang) for lang in test_langs]
     jobs.append(_job("recipes", "tokens_table"))
+    if spec.get("token_stats"):
+        jobs.append(_job("recipes", "token_stats_report", study=study))
     jobs += [_job("train", "train_run", model=r.model, trainset=r.trainset, tuning=r.tuning) for r in runs]
     for run in runs:
         jobs += [_job("generate", "generate_responses", model=run.model, trainset=run.trainset, tuning=run.tuning,

@@ -10,7 +10,8 @@ from typing import Mapping
 
 from ..config import trainset_languages, used_trainsets
 from ..errors import ConfigError
-from .settings import ENGLISH, aligned_languages, trainset_models
+from .settings import ENGLISH, aligned_languages
+from .tokenizers import stats_tokenizers, study_token_stats, tokenizer_dir
 
 
 def source_path(source: str) -> str:
@@ -99,8 +100,17 @@ def testset_inputs(config: Mapping, wildcards) -> dict:
     return inputs
 
 
-def stats_model_dirs(config: Mapping, wildcards) -> list[str]:
-    return [f"resources/models/{model}" for model in trainset_models(config, wildcards.trainset)]
+def stats_tokenizer_dirs(config: Mapping, wildcards) -> list[str]:
+    return [tokenizer_dir(config, name) for name in stats_tokenizers(config, wildcards.trainset)]
+
+
+def token_stats_input(config: Mapping, wildcards) -> str:
+    return stats_path(config["studies"][wildcards.study]["token_stats"]["trainset"])
+
+
+def token_stats_targets(config: Mapping) -> list[str]:
+    """The token tables (CSV, HTML) of the studies that have one."""
+    return [f"results/tables/{study}_tokens.{ext}" for study in study_token_stats(config) for ext in ("csv", "html")]
 
 
 def trainset_info(config: Mapping, wildcards) -> dict:
@@ -114,7 +124,7 @@ def tokens_table_inputs(config: Mapping) -> list[str]:
 
 def recipes_targets(config: Mapping) -> list[str]:
     """Every trainset the studies use, every test set language of the studies, and the token table."""
-    targets = [TOKENS_TABLE]
+    targets = [TOKENS_TABLE, *token_stats_targets(config)]
     for name in used_trainsets(config):
         targets += [trainset_path(name, "train"), trainset_path(name, "val")]
     for study in config["studies"].values():
