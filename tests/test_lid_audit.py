@@ -161,7 +161,8 @@ def test_study_candidates_are_the_test_sets_languages():
     from polyalpaca.config import load_config
 
     config = load_config(CONFIG)
-    assert evaluate.lid_candidates(config, "lid", "vicuna80") == ["en", "de", "es", "fr", "zh"]
+    assert evaluate.lid_candidates(config, "lid", "vicuna80") == ["en", "es", "fr", "pt", "ar", "id", "zh", "ta",
+                                                                  "de", "it", "ru", "my", "tl"]
     jobs = evaluate.lid_ceiling_jobs(config, "chen2024")
     assert {lang for _, _, lang in jobs} == {"en", "es", "fr", "bg", "ru", "zh", "bn", "no"}
     assert evaluate.lid_ceiling_targets(config, "zeroshot") == [

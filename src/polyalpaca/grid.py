@@ -120,7 +120,7 @@ def study_models(config: dict, study: str) -> list[str]:
 def study_jobs(config: dict, study: str) -> list[GridJob]:
     """Every job one study needs, in stage order."""
     from .benchmark.plan import study_benchmark_jobs
-    from .distill.inputs import distill_pairs
+    from .recipes.inputs import distill_pairs
     from .evaluate import lid_ceiling_jobs
     from .roundtrip.plan import study_roundtrip_pairs
     from .translate.plan import quantization  # the translate stage resolves its device

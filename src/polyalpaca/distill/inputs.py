@@ -8,18 +8,12 @@ from typing import Mapping
 
 from ..effects import result_view
 from ..errors import ConfigError
-from ..recipes.inputs import distill_path, distilled_languages, translation_path
+from ..recipes.inputs import distill_pairs, distill_path, translation_path
 from .templates import TEMPLATE_DIR, template_path
 
 FLAGGED = "results/distill/{source}/{lang}.flagged.jsonl"
 REPORT = "results/distill/{source}/{lang}.report.json"
 TABLE = "results/tables/distill.csv"
-
-
-def distill_pairs(config: Mapping, sources=None) -> list[tuple[str, str]]:
-    """(source, lang) pairs whose responses some configured trainset takes distilled (of ``sources`` only)."""
-    names = config["distillations"] if sources is None else [s for s in sources if s in config["distillations"]]
-    return sorted((source, lang) for source in names for lang in distilled_languages(config, source))
 
 
 def distill_judge(config: Mapping, source: str) -> dict:

@@ -33,6 +33,13 @@ def distilled_languages(config: Mapping, source: str) -> set[str]:
             for lang in translated_languages(config, name)}
 
 
+def distill_pairs(config: Mapping, sources=None) -> list[tuple[str, str]]:
+    """(source, lang) pairs whose responses some configured trainset takes distilled (of ``sources`` only): the
+    jobs of rule distill_responses."""
+    names = config["distillations"] if sources is None else [s for s in sources if s in config["distillations"]]
+    return sorted((source, lang) for source in names for lang in distilled_languages(config, source))
+
+
 def records_path(config: Mapping, source: str, lang: str, responses: str | None = None) -> str:
     """The records of a translated language: the translation, or its distilled answers. Without ``responses``
     (the aligned pool): the distilled file when any trainset distils ``lang`` (a subset of the translation's
