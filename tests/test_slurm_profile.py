@@ -135,7 +135,7 @@ def test_paper_grid_slurm_submissions_within_target():
     jobs = grid.grid_jobs(config)
     generations = sum(job.rule == "generate_responses" for job in jobs)
     api_judges = set(judge_metric_names(config, local=False))  # rule judge; judge_local rides with generations
-    judges = sum(job.rule == "score" and job.get("metric") in api_judges for job in jobs)
+    judges = sum(job.rule in ("score", "judge_pair") and job.get("metric") in api_judges for job in jobs)
     subs = slurm_submissions(REPO / "config.yaml", PROFILE.parent, REPO)
     assert subs.total <= 1200, subs
     assert subs.by_unit["group generation"] == generations
