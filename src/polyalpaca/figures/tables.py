@@ -156,24 +156,30 @@ def study_table(config: dict, study: str, root: str | Path = "results",
     """The tidy table of a study; fails listing the score files when none holds a value."""
     settings = config["figures"]
     inputs = score_inputs(config, study, root=root)
+    pairs = pair_inputs(config, study, root=root)  # judge_pairwise metrics: per pair (polyalpaca.figures.pairwise)
     prompts = load_prompt_scores(inputs, config["on_bad_line"])
-    require_scores(prompts, inputs, f"study {study!r}")
-    table = summarize(prompts, inputs, seed=config["seed"], n_resamples=settings["bootstrap_samples"],
-                      confidence=settings["confidence"])
-    attrs = pd.DataFrame([run_attributes(config, m, ts, tu) for m, ts, tu in
-                          zip(table["model"], table["trainset"], table["tuning"])])
-    table = pd.concat([table, attrs], axis=1)
-    table.insert(0, "study", study)
-    ceilings = lid_ceiling_table(config, study, root) if ceilings is None else ceilings
-    by_key = {(r.metric, r.testset, r.lang): r.ceiling for r in ceilings.itertuples()}
-    keys = zip(table["metric"], table["testset"], table["lang"], table["kind"])
-    table["lid_ceiling"] = [by_key.get((m, t, lang), math.nan) if kind == "lid" else math.nan
-                            for m, t, lang, kind in keys]
-    pairs = pair_inputs(config, study, root=root)
-    if pairs:  # judge_pairwise metrics: one row group per pair of the study (polyalpaca.figures.pairwise)
+    pair_records = None
+    if pairs:
         from .pairwise import pair_table_rows, read_pair_scores
 
-        rows = pd.DataFrame(pair_table_rows(config, study, read_pair_scores(pairs, config["on_bad_line"]), pairs))
+        pair_records = read_pair_scores(pairs, config["on_bad_line"])
+    if pair_records is None or not pair_records["value"].notna().any():
+        require_scores(prompts, [*inputs, *pairs], f"study {study!r}")
+    table = pd.DataFrame(columns=TABLE_COLUMNS)
+    if inputs:
+        table = summarize(prompts, inputs, seed=config["seed"], n_resamples=settings["bootstrap_samples"],
+                          confidence=settings["confidence"])
+        attrs = pd.DataFrame([run_attributes(config, m, ts, tu) for m, ts, tu in
+                              zip(table["model"], table["trainset"], table["tuning"])])
+        table = pd.concat([table, attrs], axis=1)
+        table.insert(0, "study", study)
+        ceilings = lid_ceiling_table(config, study, root) if ceilings is None else ceilings
+        by_key = {(r.metric, r.testset, r.lang): r.ceiling for r in ceilings.itertuples()}
+        keys = zip(table["metric"], table["testset"], table["lang"], table["kind"])
+        table["lid_ceiling"] = [by_key.get((m, t, lang), math.nan) if kind == "lid" else math.nan
+                                for m, t, lang, kind in keys]
+    if pairs:
+        rows = pd.DataFrame(pair_table_rows(config, study, pair_records, pairs))
         attrs = pd.DataFrame([run_attributes(config, m, ts, tu) for m, ts, tu in
                               zip(rows["model"], rows["trainset"], rows["tuning"])])
         table = pd.concat([table, pd.concat([rows, attrs], axis=1)], ignore_index=True)
@@ -181,7 +187,7 @@ def study_table(config: dict, study: str, root: str | Path = "results",
     for row in empty.itertuples():
         log.warning("no value for %s/%s/%s %s %s (%d errors)", row.model, row.trainset, row.tuning, row.lang,
                     row.metric, row.n_errors)
-    return table[TABLE_COLUMNS]
+    return table.reindex(columns=TABLE_COLUMNS)  # opponent: empty but on pair rows
 
 
 # ---------------------------------------------------------------- provenance
