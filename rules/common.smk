@@ -129,7 +129,10 @@ def get_adapter_spec(wildcards):
     model = config["baselines"][name]["model"]
     family = config["models"][model]["family"]
     return {
-        "baseline": {"model": model, "adapter": result_view(config, "baselines", name, "adapter")},
+        "baseline": {
+            "model": model,
+            "adapter": result_view(config, "baselines", name, "adapter"),
+        },
         "family_modules": list(config["families"][family]["lora_target_modules"]),
     }
 

@@ -369,7 +369,7 @@ def final_targets(config: dict, root: str | Path = "results") -> list[str]:
 
 def study_view(config: dict, study: str, figures: bool = True) -> dict:
     """The part of the config that a study's tables and figures read, as a config of its own: the study,
-    its runs' models, trainsets and tunings, its test set, decoding, metrics and judges, the language
+    its runs' models, trainsets and tunings, its baselines, its test set, decoding, metrics and judges, the language
     table and the figures block — without operational settings (``effects.drawn_view``).
 
     Rules pass it as the figure and table jobs' param and the scripts draw from it alone, so a cosmetic
@@ -387,7 +387,9 @@ def study_view(config: dict, study: str, figures: bool = True) -> dict:
         "on_bad_line": config["on_bad_line"],
         "languages": drawn_view(config, "languages"),
         "families": drawn_view(config, "families"),
-        "models": {m: drawn_view(config, "models", m) for m in sorted({r.model for r in runs})},
+        "models": {m: drawn_view(config, "models", m)
+                   for m in sorted({r.model for r in runs} | {config["baselines"][b]["model"] for b in body["baselines"]})},
+        "baselines": {b: drawn_view(config, "baselines", b) for b in body["baselines"]},
         "trainsets": {t: drawn_view(config, "trainsets", t) for t in config["trainsets"]
                       if t in {r.trainset for r in runs}},
         "tunings": {t: drawn_view(config, "tunings", t) for t in sorted({r.tuning for r in runs})},
