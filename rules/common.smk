@@ -320,7 +320,10 @@ def get_lr_selection_view(wildcards):
 
 # ---------------------------------------------------------------- figures input functions
 def get_study_scores(wildcards):
-    return [inp.path for inp in figures_lib.score_inputs(config, wildcards.study)]
+    """Per-run score files and the pair score files (judge_pairwise metrics) of the study."""
+    return [inp.path for inp in figures_lib.score_inputs(config, wildcards.study)] + [
+        inp.path for inp in figures_lib.pair_inputs(config, wildcards.study)
+    ]
 
 
 def get_lid_ceilings(wildcards):
