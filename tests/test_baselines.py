@@ -12,7 +12,8 @@ import torch
 from polyalpaca.config import load_config, validate_config
 from polyalpaca.data.adapters import adapter_shapes, fetch_adapter
 from polyalpaca.errors import ConfigError
-from polyalpaca.generate import DecodingParams, GenerateSettings, RunId, generate_responses
+from polyalpaca import grid
+from polyalpaca.generate import DecodingParams, GenerateSettings, RunId, decoding_for, generate_responses, generation_jobs
 from polyalpaca.generate.inputs import generation_inputs, run_params
 from polyalpaca.io import read_jsonl, write_jsonl
 from polyalpaca.pairs import study_baselines, study_pairs
@@ -120,6 +121,10 @@ def test_paper_pairs_in_the_full_config():
     assert config["models"]["bloomz-7b1"]["hf"] == "bigscience/bloomz-7b1"
     assert config["baselines"]["alpaca-lora-7b"] == {**config["baselines"]["alpaca-lora-7b"], "model": "llama-7b",
                                                       "adapter": {"hf": "tloen/alpaca-lora-7b"}}
+    # generated like the study's runs (its decoding), never trained
+    assert decoding_for(config, "bloomz-7b1", "published", "bloomz-7b1", "vicuna80") == "bactrian-greedy"
+    assert ("llama-7b", "published", "alpaca-lora-7b", "vicuna80", "de") in generation_jobs(config)
+    assert not any(job.rule == "train_run" and job.get("trainset") == "published" for job in grid.grid_jobs(config))
     pairs = [(p.a.id, p.b.id) for p in study_pairs(config, "bactrianx")]
     assert pairs == [("llama-7b/bactrian-multi/bactrian-lora-multi", "llama-7b/published/alpaca-lora-7b"),
                      ("bloom-7b1/bactrian-multi/bactrian-lora-multi", "bloomz-7b1/published/bloomz-7b1"),
