@@ -30,7 +30,7 @@ from polyalpaca.effects import effect_of, leaves, node_at
 from .conftest import REPO, copy_repo
 
 SMOKE_CONFIG = REPO / "tests" / "smoke" / "config.yaml"
-DIRECTORY_RULES = {"fetch_model", "fetch_nllb", "convert_nllb", "train_run"}
+DIRECTORY_RULES = {"fetch_model", "fetch_adapter", "fetch_nllb", "convert_nllb", "train_run"}
 TABLE_OR_FIGURE = re.compile(r"^(study_table|study_provenance|judge_cost|roundtrip_report|benchmark_report|figure_\w+)$")
 STAGE_BLOCKS = ("translate", "generate", "train", "evaluate", "recipes", "data", "figures", "resources")
 
