@@ -96,7 +96,7 @@ def model_scores(records: pd.DataFrame) -> pd.DataFrame:
 def pair_table_rows(config: dict, study: str, records: pd.DataFrame, inputs: list[PairInput]) -> list[dict]:
     """Per (metric, pair, language): ``<m>`` (a's mean outcome), ``<m>.win|tie|loss`` rates, ``<m>.score`` (a's
     mean 0-10 score) and ``<m>.opponent_score`` (b's); ``opponent`` names b."""
-    settings = Settings.from_config(config)
+    seed, n_resamples, confidence = config["seed"], config["figures"]["bootstrap_samples"], config["figures"]["confidence"]
     groups = {key: sub for key, sub in records.groupby(["metric", "a", "b", "lang"], sort=False)}
     rows = []
     for inp in inputs:
@@ -109,8 +109,8 @@ def pair_table_rows(config: dict, study: str, records: pd.DataFrame, inputs: lis
         answered = sub["answered"].sum() if sub["answered"].notna().any() else math.nan
         unparsed = sub["unparsed"].sum() if sub["unparsed"].notna().any() else math.nan
         for metric, vals in series.items():
-            est = bootstrap_ci(vals.to_numpy(), "mean", seed=settings.seed, key=f"{inp.a}|{inp.b}|{inp.lang}|{metric}",
-                               n_resamples=settings.n_resamples, confidence=settings.confidence)
+            est = bootstrap_ci(vals.to_numpy(), "mean", seed=seed, key=f"{inp.a}|{inp.b}|{inp.lang}|{metric}",
+                               n_resamples=n_resamples, confidence=confidence)
             rows.append({"study": study, "model": model, "trainset": trainset, "tuning": tuning, "testset": inp.testset,
                          "lang": inp.lang, "metric": metric, "opponent": inp.b, "kind": "judge_pairwise",
                          "aggregate": "mean", "value": est.value, "ci_low": est.ci_low, "ci_high": est.ci_high,
