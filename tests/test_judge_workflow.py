@@ -104,6 +104,9 @@ def test_judge_rules_with_openai_backend(tmp_path):
         with open(tmp_path / "results/tables/judge_cost.csv", encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
         assert len(rows) == len(targets)
+        pair = next(r for r in rows if r["metric"] == "pairwise" and r["model"] == "tiny-llama")
+        assert (pair["trainset"], pair["opponent"], pair["items"]) == (
+            "bactrian-multi", "tiny-llama/published/tiny-alpaca-lora", "3")  # a pair's row names both runs
         single = next(r for r in rows if r["metric"] == "judge-single")
         assert single["judge"] == "api" and single["judge_model"] == "fake-judge-0613" and int(single["items"]) == 3
         cost = (int(single["prompt_tokens"]) * 0.5 + int(single["completion_tokens"]) * 1.5) / 1000
