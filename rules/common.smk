@@ -26,9 +26,11 @@ from polyalpaca.evaluate.judge.targets import (
 import polyalpaca.figures as figures_lib
 import polyalpaca.generate.inputs as generate_inputs
 from polyalpaca.generate.settings import studies_by_run
+import polyalpaca.distill.inputs as distill_lib
 import polyalpaca.recipes.inputs as recipes_inputs
 from polyalpaca.config import trainset_languages
-from polyalpaca.recipes import aligned_languages, trainset_models
+from polyalpaca.recipes import aligned_languages
+from polyalpaca.recipes.tokenizers import stats_tokenizers, table_tokenizers
 from polyalpaca.train import resolve_tuning
 import polyalpaca.translate.plan as translate_plan
 import polyalpaca.benchmark.plan as benchmark_lib
@@ -137,6 +139,18 @@ def get_adapter_spec(wildcards):
     }
 
 
+def get_tokenizer_spec(wildcards):
+    return result_view(config, "tokenizers", wildcards.tokenizer)
+
+
+def get_tiny_tokenizer_texts(wildcards):
+    """Sources whose text trains a tiny tokenizer (hub and folder tokenizers have none)."""
+    if "tiny" not in config["tokenizers"][wildcards.tokenizer]:
+        return []
+    names = config["data"]["tiny_texts_from"] or FETCHED_SOURCES
+    return [f"resources/sources/{name}.jsonl" for name in names]
+
+
 # ---------------------------------------------------------------- translate input functions
 def get_tiny_translator_texts(wildcards):
     """Sources whose text trains a tiny translator's tokenizer (hub and folder translators have none)."""
@@ -192,6 +206,23 @@ def get_translated_fields(wildcards):
     return translate_plan.translation(config, wildcards.source)["fields"]
 
 
+# ---------------------------------------------------------------- distill input functions
+def get_distill_inputs(wildcards):
+    return distill_lib.distill_inputs(config, wildcards.source, wildcards.lang)
+
+
+def get_distill_params(wildcards):
+    return distill_lib.distill_params(config, wildcards.source, wildcards.lang)
+
+
+def get_distill_threads(wildcards):
+    return distill_lib.distill_threads(config, wildcards.source)
+
+
+def get_distill_reports(wildcards):
+    return distill_lib.report_inputs(config)
+
+
 # ---------------------------------------------------------------- recipes input functions
 def get_derive_parents(wildcards):
     return recipes_inputs.derive_parents(config, wildcards)
@@ -233,12 +264,20 @@ def get_testset_spec(wildcards):
     return result_view(config, "testsets", wildcards.testset)
 
 
-def get_stats_model_dirs(wildcards):
-    return recipes_inputs.stats_model_dirs(config, wildcards)
+def get_stats_tokenizer_dirs(wildcards):
+    return recipes_inputs.stats_tokenizer_dirs(config, wildcards)
 
 
-def get_trainset_models(wildcards):
-    return trainset_models(config, wildcards.trainset)
+def get_stats_tokenizers(wildcards):
+    return stats_tokenizers(config, wildcards.trainset)
+
+
+def get_token_stats_input(wildcards):
+    return recipes_inputs.token_stats_input(config, wildcards)
+
+
+def get_token_table_tokenizers(wildcards):
+    return table_tokenizers(config, wildcards.study)
 
 
 def get_trainset_languages(wildcards):

@@ -6,6 +6,7 @@ localrules:
     fetch_source,
     fetch_model,
     fetch_adapter,
+    fetch_tokenizer,
     fetch_openlid,
 
 
@@ -64,6 +65,25 @@ rule fetch_adapter:
         code=code_of("fetch_adapter"),
     script:
         "../workflow/scripts/fetch_adapter.py"
+
+
+# A tokenizer that is no base model (tokenizers:, e.g. mBART-50 for a token table): its files only.
+rule fetch_tokenizer:
+    input:
+        texts=get_tiny_tokenizer_texts,
+    output:
+        directory("resources/tokenizers/{tokenizer}"),
+    log:
+        "logs/data/fetch_tokenizer/{tokenizer}.log",
+    wildcard_constraints:
+        tokenizer=_alternatives(config["tokenizers"]),
+    conda:
+        "../envs/data.yaml"
+    params:
+        spec=get_tokenizer_spec,
+        code=code_of("fetch_tokenizer"),
+    script:
+        "../workflow/scripts/fetch_tokenizer.py"
 
 
 # Only when a metric uses lid_model openlid (Chen et al.'s LID); a file already at the path is used as is.

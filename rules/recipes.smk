@@ -9,6 +9,7 @@ localrules:
     build_trainset,
     build_testset,
     tokens_table,
+    token_stats_report,
     only_recipes,
 
 
@@ -94,7 +95,7 @@ rule trainset_stats:
     input:
         train="results/trainsets/{trainset}/train.jsonl",
         val="results/trainsets/{trainset}/val.jsonl",
-        models=get_stats_model_dirs,
+        tokenizers=get_stats_tokenizer_dirs,
     output:
         stats="results/trainsets/{trainset}/stats.json",
     log:
@@ -107,7 +108,7 @@ rule trainset_stats:
     resources:
         mem_mb=8000,
     params:
-        models=get_trainset_models,
+        tokenizers=get_stats_tokenizers,
         languages=get_trainset_languages,
         info=get_trainset_info,
         code=code_of("trainset_stats"),
@@ -130,11 +131,36 @@ rule tokens_table:
         "../workflow/scripts/tokens_table.py"
 
 
+# Bactrian-X Table 1: average tokens per example of each field, by tokenizer and seen / unseen languages.
+rule token_stats_report:
+    input:
+        stats=get_token_stats_input,
+    output:
+        csv="results/tables/{study}_tokens.csv",
+        html=report(
+            "results/tables/{study}_tokens.html",
+            caption="../workflow/report/token_stats.rst",
+            category="{study}",
+            subcategory="Tables",
+            labels={"name": "{study} token statistics", "format": "table"},
+        ),
+    log:
+        "logs/recipes/token_stats_report/{study}.log",
+    conda:
+        "../envs/figures.yaml"
+    params:
+        study=get_study_name,
+        tokenizers=get_token_table_tokenizers,
+        code=code_of("token_stats_report"),
+    script:
+        "../workflow/scripts/token_stats_report.py"
+
+
 rule only_recipes:
     input:
         recipes_inputs.recipes_targets(config),
 
 
 FINAL_TARGETS.append(
-    lambda: [recipes_inputs.TOKENS_TABLE]
+    lambda: [recipes_inputs.TOKENS_TABLE, *recipes_inputs.token_stats_targets(config)]
 )  # a target list, not an input function

@@ -12,6 +12,7 @@ on demand through markers written into the judged response text:
 ``@rate:N``  the rating to give (default 2)    ``@style:K``  write the rating in style K (see STYLES)
 ``@good``  pairwise: the answer holding it wins   ``@biasA``  pairwise: always answer A (order-biased judge)
 ``@irrelevant``  relevance 0
+``@reply:TEXT``  answer TEXT (the rest of the line; a distillation's answer)   ``@fault:length``  finish_reason "length"
 
 Run as a script (``python tests/fake_openai_server.py --delay 0.1``) it prints its port and serves
 until killed; ``GET /stats`` returns the counters as JSON.
@@ -176,13 +177,16 @@ class FakeJudgeServer:
         self._send(handler, 200, {
             "id": "chatcmpl-" + body_key[:12], "object": "chat.completion", "created": int(time.time()),
             "model": self.model, "system_fingerprint": "fp_fake123",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                         "finish_reason": "length" if "@fault:length" in text else "stop"}],
             "usage": usage})
 
     def _judge(self, body: dict, text: str, messages_key: str) -> str:
         """An answer in the format the prompt asks for, shaped by the markers."""
         if "@fault:empty" in text:
             return ""
+        if (reply := re.search(r"@reply:(.*)", text)) is not None:
+            return reply.group(1).strip()
         rating = int(m.group(1)) if (m := re.search(r"@rate:(\d+)", text)) else 2
         if "Assistant 1's Answer]" in text:  # pairwise, the Vicuna review: two 0-10 scores on the first line
             a, b = _between(text, "Assistant 1's Answer]"), _between(text, "Assistant 2's Answer]")

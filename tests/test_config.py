@@ -178,6 +178,10 @@ BACTRIAN = {  # Li et al., "Bactrian-X: Multilingual Replicable Instruction-Foll
     "loss": "App. C: during the fine-tuning process, the instructions are masked, and the loss is computed only "
             "for the responses.",
     "data": "§3.1: We use English instructions developed for Alpaca (52K) and Dolly (15K)",
+    "langs": "§3.1: use the Google Translate API to translate them into 51 different languages, based on the "
+             "languages used for mBART-50 Tang et al. (2020).",
+    "distill": "§3.1: For each translated instruction, we use ChatGPT (gpt-3.5-turbo) to obtain a response. For "
+               "English, we pair the instruction with the original response.",
     "code": "§3.1: we identify instructions containing programming-related content based on a keyword-matching "
             "method and exclude them from the translation process.",
     "models": "§4: Given limitations of computation resources, we use base LLMs with 7B and 13B parameters only.",
@@ -360,7 +364,18 @@ def test_bactrian_template_is_the_authors(full):
 
 def test_bactrian_data_models_and_evaluation(full):
     derive = full["sources"]["bactrian_en"]["derive"]
-    assert derive["from"] == ["alpaca", "dolly"], BACTRIAN["data"]
+    assert derive["from"] == ["alpaca_original", "dolly"], BACTRIAN["data"]
+    assert full["sources"]["alpaca_original"]["hf"] == "tatsu-lab/alpaca", BACTRIAN["data"]  # 52K, not the cleaned set
+    mbart50 = ("ar_AR cs_CZ de_DE en_XX es_XX et_EE fi_FI fr_XX gu_IN hi_IN it_IT ja_XX kk_KZ ko_KR lt_LT lv_LV my_MM "
+               "ne_NP nl_XX ro_RO ru_RU si_LK tr_TR vi_VN zh_CN af_ZA az_AZ bn_IN fa_IR he_IL hr_HR id_ID ka_GE km_KH "
+               "mk_MK ml_IN mn_MN mr_IN pl_PL ps_AF pt_XX sv_SE sw_KE ta_IN te_IN th_TH tl_XX uk_UA ur_PK xh_ZA gl_ES "
+               "sl_SI")  # the language codes of facebook/mbart-large-50
+    multi = full["trainsets"]["bactrian-multi"]
+    assert sorted(multi["languages"]) == sorted(code.split("_")[0] for code in mbart50.split()), BACTRIAN["langs"]
+    assert multi["responses"] == "distilled", BACTRIAN["distill"]
+    assert all(full["languages"][lang]["nllb"] for lang in multi["languages"])
+    distiller = full["judges"][full["distillations"]["bactrian_en"]["judge"]]
+    assert distiller["model"] == "gpt-3.5-turbo", BACTRIAN["distill"]
     assert full["sources"]["dolly"]["hf"] == "databricks/databricks-dolly-15k", BACTRIAN["data"]
     assert derive["exclude_keywords"] == "code" and full["keyword_lists"]["code"], BACTRIAN["code"]
     runs = study_runs(full, "bactrianx")

@@ -57,6 +57,9 @@ def records(inp, n=N) -> list[dict]:
     return out
 
 
+TOKENS_HEADER = "trainset,lang,tokenizer,vocab_size,examples,instruction_tokens,input_tokens,output_tokens,tokens\n"
+
+
 @pytest.fixture
 def root(config, tmp_path):
     """All score files of the three studies, and a token table."""
@@ -75,10 +78,11 @@ def root(config, tmp_path):
                     [{"id": f"q{i}", "prompt": "?", "lang": lang, "testset": "vicuna80",
                       "category": "generic" if i < 5 else "math"} for i in range(N)])
     (base / "tables").mkdir(parents=True, exist_ok=True)
-    rows = [f"alpaca-multi,{lang},{m},100,{100 * k * (2 if lang == 'fr' else 1)}"
-            for lang in ("en", "fr") for k, m in ((10, "l-7"), (8, "b-l"))]
-    rows += ["alpaca-en,en,l-7,100,1000", "alpaca-en,en,b-l,100,800"]
-    (base / "tables" / "tokens.csv").write_text("trainset,lang,model,examples,tokens\n" + "\n".join(rows) + "\n")
+    # instruction, input, output tokens: 20% / 10% / 70% of the total
+    rows = [f"alpaca-multi,{lang},{m},{vocab},100,{20 * k * f},{10 * k * f},{70 * k * f},{100 * k * f}"
+            for lang, f in (("en", 1), ("fr", 2)) for k, m, vocab in ((10, "l-7", 32000), (8, "b-l", 250680))]
+    rows += ["alpaca-en,en,l-7,32000,100,200,100,700,1000", "alpaca-en,en,b-l,250680,100,160,80,560,800"]
+    (base / "tables" / "tokens.csv").write_text(TOKENS_HEADER + "\n".join(rows) + "\n")
     return base
 
 
@@ -375,11 +379,20 @@ def test_pairwise_average_scores_by_language_group_and_category(config, root):
 
 def test_token_counts_from_the_token_table(config, root):
     result = make_figure(config, "bx_tokens", root)
-    assert result.axes.shape == (2, 2)  # two trainsets x (tokens, tokens per example)
-    data = result.data.set_index(["trainset", "lang", "model"])
-    assert data.loc[("alpaca-multi", "fr", "l-7"), "tokens_per_example"] == 20
-    (root / "tables" / "tokens.csv").write_text("trainset,lang,model,examples,tokens\nother,en,l-7,1,2\n")
+    assert result.axes.shape == (4, 2)  # (instruction, input, response, total) per example x two trainsets
+    data = result.data.set_index(["trainset", "lang", "tokenizer"])
+    row = data.loc[("alpaca-multi", "fr", "l-7")]
+    assert (row["instruction_per_example"], row["input_per_example"], row["response_per_example"],
+            row["total_per_example"]) == (4, 2, 14, 20)
+    heights = [p.get_height() for p in result.axes[2, 0].patches if p.get_height() > 0]
+    assert sorted(heights) == [5.6, 7, 11.2, 14]  # response bars: l-7 and b-l in en and fr
+    legend = [t.get_text() for t in result.figure.legends[0].get_texts()]
+    assert legend == ["l-7 (vocabulary 32,000)", "b-l (vocabulary 250,680)"]
+    (root / "tables" / "tokens.csv").write_text(TOKENS_HEADER + "other,en,l-7,32000,1,1,0,1,2\n")
     with pytest.raises(DataError, match="no token counts for trainsets alpaca-multi, alpaca-en"):
+        make_figure(config, "bx_tokens", root)
+    (root / "tables" / "tokens.csv").write_text(TOKENS_HEADER + "alpaca-en,en,l-7,32000,1,x,0,1,2\n")
+    with pytest.raises(DataError, match=r"tokens.csv:2: instruction_tokens must be a count"):
         make_figure(config, "bx_tokens", root)
 
 

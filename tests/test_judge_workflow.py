@@ -29,6 +29,8 @@ def _config(base_url: str) -> dict:
     for metric in config["metrics"].values():
         if "judge" in metric:
             metric["judge"] = "api"
+    for distillation in config["distillations"].values():
+        distillation["judge"] = "api"
     studies = config["studies"]
     del studies["realmodel"]  # the real local model's study: this test is the API judge on the three studies
     del studies["zeroshot_modifiers"]  # task modifiers: tests/test_modifiers.py
@@ -131,7 +133,7 @@ def test_judge_rule_with_local_backend(tmp_path):
 
     config = _config("http://127.0.0.1:9/v1")
     smoke = yaml.safe_load((REPO / "tests/smoke/config.yaml").read_text(encoding="utf-8"))
-    config["judges"] = smoke["judges"]
+    config["judges"], config["distillations"] = smoke["judges"], smoke["distillations"]
     for name, metric in config["metrics"].items():
         if "judge" in metric:
             metric["judge"] = smoke["metrics"][name]["judge"]

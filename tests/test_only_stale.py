@@ -30,8 +30,9 @@ from polyalpaca.effects import effect_of, leaves, node_at
 from .conftest import REPO, copy_repo
 
 SMOKE_CONFIG = REPO / "tests" / "smoke" / "config.yaml"
-DIRECTORY_RULES = {"fetch_model", "fetch_adapter", "fetch_nllb", "convert_nllb", "train_run"}
-TABLE_OR_FIGURE = re.compile(r"^(study_table|study_provenance|judge_cost|roundtrip_report|benchmark_report|figure_\w+)$")
+DIRECTORY_RULES = {"fetch_model", "fetch_tokenizer", "fetch_adapter", "fetch_nllb", "convert_nllb", "train_run"}
+TABLE_OR_FIGURE = re.compile(r"^(study_table|study_provenance|judge_cost|distill_table|roundtrip_report|benchmark_report"
+                             r"|token_stats_report|figure_\w+)$")
 STAGE_BLOCKS = ("translate", "generate", "train", "evaluate", "recipes", "data", "figures", "resources")
 
 
@@ -99,6 +100,11 @@ def _changed(value, node: dict):
         return value - 1 if "maximum" in node and value + 1 > node["maximum"] else value + 1
     if isinstance(value, float):  # a small change: a figure's size filter must still select its runs
         return value * 1.01 if 0 < value * 1.01 <= node.get("maximum", float("inf")) else value * 0.99
+    if isinstance(value, str) and "oneOf" in node:  # a constant or a list (`all` or languages)
+        others = [v for alt in node["oneOf"] for v in alt.get("enum", [alt["const"]] if "const" in alt else [])
+                  if v != value]
+        lists = [alt for alt in node["oneOf"] if alt.get("type") == "array" and not alt.get("minItems")]
+        return others[0] if others else [] if lists else None
     if isinstance(value, str):
         return value + "-x"
     if isinstance(value, list) and len(value) > 1:

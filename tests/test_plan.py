@@ -61,22 +61,22 @@ def test_counts_per_study(grid):
     assert chen.cost_usd == pytest.approx(50 * gens * (900 * 0.0015 + 120 * 0.002) / 1000)
     # bactrianx (§6): the three pairs, "we interchange the order of the provided answers, and assign scores
     # twice for each question"; "We select 5 questions from each category, resulting in 40 questions per
-    # language" (sources.vicuna80.sample); 5 test languages here; GPT-4 prices
+    # language" (sources.vicuna80.sample); the 12 test languages; GPT-4 prices
     bx = _row(rows, "bactrianx", "evaluate")
-    assert bx.requests == 3 * 5 * 40 * 2
+    assert bx.requests == 3 * 12 * 40 * 2
     tok = grid["resources"]["estimates"]["judge_tokens"]["judge_pairwise"]
-    assert bx.cost_usd == pytest.approx(3 * 5 * 40 * 2 * (tok["input"] * 0.03 + tok["output"] * 0.06) / 1000)
+    assert bx.cost_usd == pytest.approx(3 * 12 * 40 * 2 * (tok["input"] * 0.03 + tok["output"] * 0.06) / 1000)
     # zeroshot: relevance on 113 prompts for 54 runs x 4 languages; criteria on the LR selection's chosen run
     # of each of the 7 judged configurations only
     assert _row(rows, "zeroshot", "evaluate").requests == 54 * 4 * 113 + 7 * 4 * 113
     # translation: shards + 1 merge per (source, language), a download and a conversion per translator
     assert _row(rows, "zeroshot", "translate").jobs == 3 * (4 + 1) + 3 * (2 + 1) + 2  # dolly 4, alpacafarm 2 shards
-    # LID of 25 run and 10 baseline generations, 3 pairs x 5 languages, the LID ceilings, the cost table
-    assert _row(rows, "bactrianx", "evaluate").jobs == 35 + 15 + len(lid_ceiling_jobs(grid, "bactrianx")) + 1
+    # LID of 44 run and 24 baseline generations (12 languages), 3 pairs x 12 languages, LID ceilings, cost table
+    assert _row(rows, "bactrianx", "evaluate").jobs == 68 + 36 + len(lid_ceiling_jobs(grid, "bactrianx")) + 1
     # round trips: back-translation and scores per translated (source, language), and the study's report
     assert _row(rows, "zeroshot", "roundtrip").jobs == 2 * 6 + 1
     # lm-evaluation-harness: 3 tasks for each of the 13 runs and their 3 base models, and the report
-    assert _row(rows, "bactrianx", "benchmark").jobs == 3 * 16 + 1
+    assert _row(rows, "bactrianx", "benchmark").jobs == 3 * 14 + 1
     assert _row(rows, "zeroshot", "benchmark").jobs == 0
 
 
@@ -104,8 +104,10 @@ def test_unknown_sizes_are_shown_not_zeroed(grid):
 def test_cli_prints_the_plan(capsys):
     assert main(["plan", "--config", str(REPO / "config.yaml"), "--profile", ""]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0].split() == ["study", "stage", "jobs", "GPU", "hours", "judge", "requests",
-                                           "judge", "cost", "$"]
+    assert out.splitlines()[0].split() == ["study", "stage", "jobs", "GPU", "hours", "API", "requests",
+                                           "API", "cost", "$"]
+    distill = next(line.split() for line in out.splitlines() if line.startswith("bactrianx") and " distill " in line)
+    assert distill[2:5] == ["52", "0.0", f"{51 * 67013:,}"]  # the distillation's requests and cost are shown
     assert "6·N·T" in out and "total:" in out
 
 
@@ -122,3 +124,17 @@ def test_smoke_config_plans_without_estimates():
     cfg = load_config(REPO / "tests" / "smoke" / "config.yaml")
     text = format_plan(cfg, plan(cfg))
     assert "?" in text and "resources.estimates.sources" in text
+
+
+def test_distillation_cost_matches_the_paper_at_its_price(grid):
+    """"The total cost for generating responses amounts to around $3,000 USD" (Bactrian-X §3.1; gpt-3.5-turbo,
+    April 2023, then $0.002 per 1k tokens in and out): the plan's distillation estimate at that price."""
+    config = copy.deepcopy(grid)
+    config["judges"]["gpt35-turbo"].update(price_per_1k_input=0.002, price_per_1k_output=0.002)
+    row = _row(plan(config), "bactrianx", "distill")
+    assert row.jobs == 51 + 1  # one job per distilled language, and the distillation table
+    assert row.requests == 51 * 67013  # every record of Alpaca (52,002) + Dolly (15,011), per language
+    assert 2700 <= row.cost_usd <= 3300
+    # at today's price of the alias, as config.yaml states it
+    assert _row(plan(grid), "bactrianx", "distill").cost_usd == pytest.approx(row.cost_usd * (0.0005 * 100 + 0.0015 * 340)
+                                                                               / (0.002 * 440))

@@ -224,3 +224,30 @@ def test_spec_from_config_errors_name_recipe_and_key():
     del cfg["translations"]["alpaca"]
     with pytest.raises(ConfigError, match=r"trainsets\.b\.lang: 'fr' needs a translation of source 'alpaca'"):
         trainset_spec(cfg, "b")
+
+
+def test_distilled_responses_replace_outputs_and_dropped_answers_leave_every_trainset(tmp_path):
+    """A distilled file (results/distill/): the translated instruction with a chat model's answer, flagged answers
+    removed. The pool then spans the distilled ids, so a translated trainset of the same source (here es) keeps
+    the same budget, and English keeps its original responses (Bactrian-X §3.1)."""
+    src = english(40)
+    paths = {"en": tmp_path / "alpaca.jsonl", "fr": tmp_path / "distill-fr.jsonl", "es": tmp_path / "es.jsonl"}
+    write_jsonl(paths["en"], src)
+    distilled = [dict(r, output=f"Réponse du modèle {i}", distiller="gpt35-turbo")
+                 for i, r in enumerate(translation(src, "fr")) if i not in {5, 6}]  # two answers were flagged
+    write_jsonl(paths["fr"], distilled)
+    write_jsonl(paths["es"], translation(src, "es"))
+    pool = tmp_path / "aligned.json"
+    align_source("alpaca", paths["en"], {"fr": paths["fr"], "es": paths["es"]}, pool)
+    multi = spec("multi", "multi", ("en", "fr"), val_fraction=0.1)
+    train, val = tmp_path / "train.jsonl", tmp_path / "val.jsonl"
+    build_trainset(multi, paths["en"], {"fr": paths["fr"]}, pool, train, val)
+    records = read_jsonl(train) + read_jsonl(val)
+    fr = [r for r in records if r["lang"] == "fr"]
+    assert len(fr) == 38 and all(r["output"].startswith("Réponse du modèle") and r["distiller"] == "gpt35-turbo"
+                                 for r in fr)
+    assert all(r["output"].startswith("Topic") and "distiller" not in r for r in records if r["lang"] == "en")
+    mono_es = spec("mono-es", "mono", ("es",), val_fraction=0.1)
+    build_trainset(mono_es, paths["en"], {"es": paths["es"]}, pool, tmp_path / "es-train.jsonl", tmp_path / "es-val.jsonl")
+    es_ids = {r["source_id"] for p in ("es-train.jsonl", "es-val.jsonl") for r in read_jsonl(tmp_path / p)}
+    assert es_ids == {r["source_id"] for r in fr}  # the same 38 ids: equal budgets across response kinds

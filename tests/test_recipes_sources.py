@@ -139,7 +139,7 @@ def tokenizer_dir(tmp_path_factory):
 
 
 def test_stats_count_examples_and_tokens_per_language_and_tokenizer(tmp_path, tokenizer_dir):
-    train = [{"id": f"{i}:{lang}", "instruction": text, "input": "", "output": text, "lang": lang}
+    train = [{"id": f"{i}:{lang}", "instruction": text, "input": "", "output": text + " " + text, "lang": lang}
              for i in range(3) for lang, text in (("en", "Explain the topic."), ("zh", "解释这个话题。"))]
     write_jsonl(tmp_path / "train.jsonl", train)
     write_jsonl(tmp_path / "val.jsonl", train[:1])
@@ -152,25 +152,44 @@ def test_stats_count_examples_and_tokens_per_language_and_tokenizer(tmp_path, to
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(str(tokenizer_dir))
-    per_record = 2 * len(tok("Explain the topic.", add_special_tokens=False)["input_ids"])
-    assert stats["tokens"]["m-small"]["en"] == 4 * per_record
+    n_instruction = len(tok("Explain the topic.", add_special_tokens=False)["input_ids"])
+    n_output = len(tok("Explain the topic. Explain the topic.", add_special_tokens=False)["input_ids"])
+    assert stats["tokens"]["m-small"]["en"] == {"instruction": 4 * n_instruction, "input": 0, "output": 4 * n_output,
+                                                "total": 4 * (n_instruction + n_output)}
+    assert stats["vocab_size"]["m-small"] == len(tok)
     assert stats["tokens"]["m-large"] == stats["tokens"]["m-small"]  # one tokenizer, counted once
     assert stats["tokenizers"]["m-small"] == stats["tokenizers"]["m-large"]
     write_json_stats = tmp_path / "other.json"
     trainset_stats("en-only", {"train": tmp_path / "val.jsonl"}, {"m-small": tokenizer_dir}, write_json_stats)
     assert tokens_table([tmp_path / "stats.json", write_json_stats], tmp_path / "tokens.csv") == 5
     rows = list(csv.DictReader((tmp_path / "tokens.csv").open()))
-    assert list(rows[0]) == ["trainset", "lang", "model", "examples", "tokens"]
-    assert rows[0] == {"trainset": "en-only", "lang": "en", "model": "m-small", "examples": "1",
-                       "tokens": str(per_record)}
-    assert {(r["trainset"], r["lang"], r["model"]) for r in rows[1:]} == {
+    assert list(rows[0]) == ["trainset", "lang", "tokenizer", "vocab_size", "examples", "instruction_tokens",
+                             "input_tokens", "output_tokens", "tokens"]
+    assert rows[0] == {"trainset": "en-only", "lang": "en", "tokenizer": "m-small", "vocab_size": str(len(tok)),
+                       "examples": "1", "instruction_tokens": str(n_instruction), "input_tokens": "0",
+                       "output_tokens": str(n_output), "tokens": str(n_instruction + n_output)}
+    assert {(r["trainset"], r["lang"], r["tokenizer"]) for r in rows[1:]} == {
         ("mix", lang, model) for lang in ("en", "zh") for model in ("m-small", "m-large")}
 
 
 def test_stats_name_a_missing_or_broken_model(tmp_path):
-    write_jsonl(tmp_path / "t.jsonl", [{"id": "1", "instruction": "a", "output": "b", "lang": "en"}])
+    write_jsonl(tmp_path / "t.jsonl", [{"id": "1", "instruction": "a", "input": "", "output": "b", "lang": "en"}])
     with pytest.raises(DataError, match=r"models\.ghost: .*ghost does not exist"):
         trainset_stats("t", {"train": tmp_path / "t.jsonl"}, {"ghost": tmp_path / "ghost"}, tmp_path / "s.json")
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataError, match=r"models\.empty: cannot load a tokenizer"):
         trainset_stats("t", {"train": tmp_path / "t.jsonl"}, {"empty": tmp_path / "empty"}, tmp_path / "s.json")
+    (tmp_path / "tokenizers" / "broken").mkdir(parents=True)
+    with pytest.raises(DataError, match=r"tokenizers\.broken: cannot load a tokenizer"):
+        trainset_stats("t", {"train": tmp_path / "t.jsonl"}, {"broken": tmp_path / "tokenizers/broken"},
+                       tmp_path / "s.json")
+
+
+def test_stats_name_the_line_of_a_record_without_a_field(tmp_path, tokenizer_dir):
+    good = {"id": "1", "instruction": "a", "input": "", "output": "b", "lang": "en"}
+    write_jsonl(tmp_path / "t.jsonl", [good, {k: v for k, v in good.items() if k != "output"} | {"id": "2"}])
+    with pytest.raises(DataError, match=r"t\.jsonl:2: record '2': field 'output' is missing"):
+        trainset_stats("t", {"train": tmp_path / "t.jsonl"}, {"m": tokenizer_dir}, tmp_path / "s.json")
+    write_jsonl(tmp_path / "t.jsonl", [good | {"input": None}])
+    with pytest.raises(DataError, match=r"t\.jsonl:1: record '1': field 'input' is NoneType, not text"):
+        trainset_stats("t", {"train": tmp_path / "t.jsonl"}, {"m": tokenizer_dir}, tmp_path / "s.json")

@@ -99,7 +99,7 @@ def test_rules_build_every_trainset_and_the_token_table(tmp_path):
     assert {(r["trainset"], r["lang"]) for r in rows} == {
         ("alpaca-en", "en"), ("alpaca-mono-fr", "fr"), ("alpaca-multi-ds", "en"), ("alpaca-multi-ds", "fr"),
         ("bactrian-multi", "en"), ("bactrian-multi", "fr")}
-    assert all(r["model"] == "tok-model" and int(r["tokens"]) > int(r["examples"]) > 0 for r in rows)
+    assert all(r["tokenizer"] == "tok-model" and int(r["tokens"]) > int(r["examples"]) > 0 for r in rows)
 
     again = subprocess.run([*cmd, "-n"], capture_output=True, text=True, timeout=120, env=env)
     assert "Nothing to be done" in again.stdout + again.stderr, again.stdout[-3000:]

@@ -107,7 +107,7 @@ def test_full_grid_dry_run(tmp_path):
     counts: dict[str, int] = {}
     riders = gpu_group_riders(yaml.safe_load(PROFILE.read_text(encoding="utf-8")))
     assert riders == {"generate_responses", "score_lid", "score_spellcheck", "judge_local", "roundtrip_translate",
-                      "roundtrip_score", "lm_eval_task"}
+                      "roundtrip_score", "lm_eval_task", "translate_shard"}
     for rule, local, resources in jobs:
         gpus = int(re.search(r"\bgpu=(\d+)", resources).group(1)) if re.search(r"\bgpu=", resources) else 0
         partition = re.search(r"slurm_partition=([^,]*)", resources).group(1)
@@ -141,6 +141,10 @@ def test_paper_grid_slurm_submissions_within_target():
     assert subs.total <= 1250, subs
     assert subs.by_unit["group generation"] == generations
     assert subs.by_unit["group judge"] == -(-judges // 20)
+    distills = sum(job.rule == "distill_responses" for job in jobs)
+    assert distills == 51 and subs.by_unit["group distill"] == -(-distills // 20)  # API distillation, 20 a job
+    shards = sum(job.rule == "translate_shard" for job in jobs)
+    assert subs.by_unit["group translation"] == -(-shards // 4)
     assert subs.by_unit["rule train_run"] == sum(job.rule == "train_run" for job in jobs)
     assert not {"rule score_lid", "rule score_spellcheck", "rule judge", "rule judge_local", "rule lid_ceiling"} \
         & set(subs.by_unit)

@@ -51,6 +51,12 @@ def test_smoke_all_builds_every_figure_and_the_report(tmp_path):
     assert (bactrianx["kind"] == "benchmark").sum() == len(bench)
     for figure in ("bactrianx_roundtrip", "bactrianx_benchmarks"):
         assert (work / f"results/figures/{figure}.pdf").stat().st_size > 0
+    # distilled responses (SmolLM2 answering the tiny translator's French instructions): every answer counted
+    distill = pd.read_csv(work / "results/tables/distill.csv")
+    assert list(zip(distill["source"], distill["lang"])) == [("bactrian_en", "fr")]
+    assert (distill["kept"] + distill["dropped"] == distill["items"]).all() and (distill["empty"] == distill["dropped"]).all()
+    fr = pd.read_json(work / "results/trainsets/bactrian-fr/train.jsonl", lines=True)
+    assert (fr["distiller"] == "smol-chat").all()
     again = snakemake(work, "-n", "all")
     assert "Nothing to be done" in again.stdout + again.stderr
     report = snakemake(work, "--report", "results/report.html")

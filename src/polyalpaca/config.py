@@ -120,9 +120,36 @@ def check_references(config: dict) -> None:
         _need(errors, f"translations.{name}", name, sources, "sources")
         _need(errors, f"translations.{name}.translator", tr["translator"], config.get("translators", {}), "translators")
 
+    for name, spec in config.get("distillations", {}).items():
+        _need(errors, f"distillations.{name}", name, sources, "sources")
+        _need(errors, f"distillations.{name}.judge", spec["judge"], config.get("judges", {}), "judges")
+        fields = config.get("translations", {}).get(name, {}).get("fields", ())
+        if "instruction" not in fields:
+            errors.append(f"distillations.{name}: the chat model answers translated instructions, but "
+                          f"translations.{name}.fields ({', '.join(fields) or 'none'}) has no 'instruction'")
+        for code in spec.get("equivalents", {}):
+            _need(errors, f"distillations.{name}.equivalents.{code}", code, langs, "languages")
+        distilled = sorted({lang for ts in config["trainsets"].values() if ts["source"] == name
+                            and ts["responses"] == "distilled" for _, lang in _trainset_langs(ts) if lang != "en"})
+        unlabelled = [lang for lang in distilled if lang in langs and not langs[lang].get(spec["lid_model"])]
+        if unlabelled:
+            errors.append(f"distillations.{name}.lid_model: {spec['lid_model']} has no label for "
+                          f"{', '.join(unlabelled)} (languages.<code>.{spec['lid_model']}), so it cannot check "
+                          f"the answers' language; use a LID model that knows them")
+
     for name, ts in config["trainsets"].items():
         where = f"trainsets.{name}"
         _need(errors, f"{where}.source", ts["source"], sources, "sources")
+        translation = config.get("translations", {}).get(ts["source"])
+        if translation and any(lang != "en" for _, lang in _trainset_langs(ts)):
+            fields = translation.get("fields", ())
+            if ts["responses"] == "translated" and "output" not in fields:
+                errors.append(f"{where}.responses: translated responses need 'output' in "
+                              f"translations.{ts['source']}.fields ({', '.join(fields)}); translate it, or set "
+                              f"responses: distilled")
+            if ts["responses"] == "distilled" and ts["source"] not in config.get("distillations", {}):
+                errors.append(f"{where}.responses: distilled, but distillations.{ts['source']} is not defined "
+                              f"(which chat model answers the translated instructions)")
         recipe = ts["recipe"]
         if recipe == "mono" and "lang" not in ts:
             errors.append(f"{where}: recipe 'mono' needs 'lang'")

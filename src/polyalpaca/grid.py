@@ -19,17 +19,21 @@ OUTPUTS = {
     "fetch_source": "resources/sources/{source}.jsonl",
     "fetch_model": "resources/models/{model}",
     "fetch_adapter": "resources/adapters/{baseline}",
+    "fetch_tokenizer": "resources/tokenizers/{tokenizer}",
     "fetch_nllb": "resources/nllb/{translator}",
     "fetch_openlid": "{path}",  # evaluate.openlid_path
     "convert_nllb": "resources/nllb/{translator}-ct2-{quant}",
     "translate_shard": "results/translate/{source}/{lang}/{shard}.jsonl",
     "merge_translations": "results/translate/{source}/{lang}.jsonl",
+    "distill_responses": "results/distill/{source}/{lang}.jsonl",
+    "distill_table": "results/tables/distill.csv",
     "derive_source": "resources/sources/{source}.jsonl",
     "align_source": "results/recipes/{source}/aligned.json",
     "build_trainset": "results/trainsets/{trainset}/train.jsonl",
     "trainset_stats": "results/trainsets/{trainset}/stats.json",
     "build_testset": "results/testsets/{testset}/{lang}.jsonl",
     "tokens_table": "results/tables/tokens.csv",
+    "token_stats_report": "results/tables/{study}_tokens.csv",
     "train_run": "results/models/{model}/{trainset}/{tuning}",
     "generate_responses": "results/generations/{model}/{trainset}/{tuning}/{testset}/{lang}.jsonl",
     "score": "results/scores/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.jsonl",
@@ -48,7 +52,7 @@ OUTPUTS = {
     "lm_eval_task": "results/lm_eval/{model}/{variant}/{task}.json",
     "benchmark_report": "results/tables/{study}_benchmarks.csv",
 }
-STAGES = ("data", "translate", "recipes", "train", "generate", "evaluate", "roundtrip", "benchmark", "figures")
+STAGES = ("data", "translate", "distill", "recipes", "train", "generate", "evaluate", "roundtrip", "benchmark", "figures")
 JUDGE_KINDS = ("judge_single", "judge_criteria", "judge_pairwise", "relevance")
 
 
@@ -107,8 +111,11 @@ def study_translation_pairs(config: dict, study: str) -> list[tuple[str, str]]:
 
 
 def study_models(config: dict, study: str) -> list[str]:
-    """Base models of the study's runs and baselines and the models of its local judges."""
+    """Base models of the study's runs and baselines, the models of its local judges and of its token table's
+    tokenizers."""
     models = {run.model for run in study_generation_runs(config, study)}
+    models |= {name for name in (config["studies"][study].get("token_stats") or {}).get("tokenizers", [])
+               if name in config["models"]}
     for metric in config["studies"][study]["metrics"]:
         judge = config["judges"].get(config["metrics"][metric].get("judge"), {})
         if judge.get("backend") == "local":
@@ -119,6 +126,7 @@ def study_models(config: dict, study: str) -> list[str]:
 def study_jobs(config: dict, study: str) -> list[GridJob]:
     """Every job one study needs, in stage order."""
     from .benchmark.plan import study_benchmark_jobs
+    from .distill.inputs import distill_pairs
     from .evaluate import lid_ceiling_jobs
     from .roundtrip.plan import study_roundtrip_pairs
     from .translate.plan import quantization  # the translate stage resolves its device
@@ -130,6 +138,9 @@ def study_jobs(config: dict, study: str) -> list[GridJob]:
     jobs += [_job("data", "fetch_model", model=m) for m in study_models(config, study)]
     jobs += [_job("data", "fetch_adapter", baseline=b.tuning) for b in study_baselines(config, study)
              if "adapter" in config["baselines"][b.tuning]]
+    if spec.get("token_stats"):
+        jobs += [_job("data", "fetch_tokenizer", tokenizer=t) for t in spec["token_stats"]["tokenizers"]
+                 if t in config["tokenizers"]]
     if any(config["metrics"][m].get("lid_model") == "openlid" for m in spec["metrics"]):
         jobs.append(_job("data", "fetch_openlid", path=config["evaluate"]["openlid_path"]))
     translators = set()
@@ -142,6 +153,10 @@ def study_jobs(config: dict, study: str) -> list[GridJob]:
         if "path" not in config["translators"][name]:
             jobs.append(_job("translate", "fetch_nllb", translator=name))
         jobs.append(_job("translate", "convert_nllb", translator=name, quant=quantization(config, name)))
+    distilled = distill_pairs(config, {config["trainsets"][t]["source"] for t in study_trainsets(config, study)})
+    jobs += [_job("distill", "distill_responses", source=s, lang=lang) for s, lang in distilled]
+    if distilled:
+        jobs.append(_job("distill", "distill_table"))
     trainsets = study_trainsets(config, study)
     jobs += [_job("recipes", "derive_source", source=s) for s in sources if "derive" in config["sources"][s]]
     jobs += [_job("recipes", "align_source", source=s)
@@ -150,6 +165,8 @@ def study_jobs(config: dict, study: str) -> list[GridJob]:
     test_langs = sorted({lang for run in runs for lang in run.languages})
     jobs += [_job("recipes", "build_testset", testset=spec["testset"], lang=lang) for lang in test_langs]
     jobs.append(_job("recipes", "tokens_table"))
+    if spec.get("token_stats"):
+        jobs.append(_job("recipes", "token_stats_report", study=study))
     jobs += [_job("train", "train_run", model=r.model, trainset=r.trainset, tuning=r.tuning) for r in runs]
     generating = study_generation_runs(config, study)  # the runs and the baselines (not trained here)
     for run in generating:

@@ -12,6 +12,8 @@ throughputs from ``resources.gpu``. Formulas (N = parameters, T = tokens):
 - judges: requests = runs x languages x prompts (pairwise: pairs x languages both are tested in x
   prompts x 2 orders);
   cost = requests x (input tokens x price_per_1k_input + output tokens x price_per_1k_output) / 1000.
+- distillation (stage distill): one request per source record and distilled language, priced the same way
+  with ``judge_tokens.distill`` (the requests and cost columns count API calls of judges and distillation).
 
 The jobs are the grid's (polyalpaca.grid, the enumeration the rules' targets come from; a test compares
 its counts with the full-grid dry run). Jobs shared by studies count once in the total.
@@ -62,7 +64,7 @@ def source_size(config: dict, source: str) -> tuple[int, float] | None:
     est = _estimates(config)
     entry = est["sources"].get(source)
     if entry:
-        sample = config["sources"][source].get("sample")  # a seeded subset (Bactrian-X: 40 of Vicuna-80)
+        sample = config["sources"][source].get("sample")  # a seeded subset (the 40 Vicuna questions of Bactrian-X)
         records = min(entry["records"], sample["size"]) if sample else entry["records"]
         return records, entry.get("tokens_per_record", est["default_tokens_per_record"])
     derive = config["sources"][source].get("derive")
@@ -181,14 +183,30 @@ def _score_estimate(config: dict, study: str, job: GridJob, prompts: tuple[int, 
     if prompts is None:
         return Job(job.stage, key, None)
     judge = config["judges"][config["metrics"][job.get("metric")]["judge"]]
-    requests = prompts[0] * (2 if kind == "judge_pairwise" else 1)
+    return _chat_requests(config, job, judge, prompts[0] * (2 if kind == "judge_pairwise" else 1), kind)
+
+
+def _chat_requests(config: dict, job: GridJob, judge: dict, requests: int, kind: str) -> Job:
+    """``requests`` to a judges entry: GPU hours of decoding for a local model, else their API cost."""
     tok = _estimates(config)["judge_tokens"][kind]
+    key = (job.rule, job.wildcards)
     if judge["backend"] == "local":
         params = config["models"][judge["model"]]["params_b"] * 1e9
         return Job(job.stage, key, _decode_hours(config, 2 * params * requests * (tok["input"] + tok["output"])),
                    requests, 0.0)
     cost = requests * (tok["input"] * judge["price_per_1k_input"] + tok["output"] * judge["price_per_1k_output"]) / 1000
     return Job(job.stage, key, 0.0, requests, cost)
+
+
+def _distill_estimate(config: dict, job: GridJob) -> Job:
+    """One distilled language: a request per record of the source (an upper bound for a derived source, whose
+    keyword filter is not counted), priced like a judge request of the chat model."""
+    key = (job.rule, job.wildcards)
+    size = source_size(config, job.get("source"))
+    if size is None:
+        return Job(job.stage, key, None)
+    judge = config["judges"][config["distillations"][job.get("source")]["judge"]]
+    return _chat_requests(config, job, judge, size[0], "distill")
 
 
 def study_jobs(config: dict, study: str) -> list[Job]:
@@ -212,6 +230,8 @@ def study_jobs(config: dict, study: str) -> list[Job]:
             out.append(Job(job.stage, key, hours))
         elif job.rule in ("score", "judge_pair"):  # judge_pair: a pair of the study, both orders
             out.append(_score_estimate(config, study, job, prompts))
+        elif job.rule == "distill_responses":
+            out.append(_distill_estimate(config, job))
         else:
             out.append(Job(job.stage, key))
     return out
@@ -253,7 +273,7 @@ def missing_estimates(config: dict) -> list[str]:
 def format_plan(config: dict, rows: list[Row]) -> str:
     gpu = config["resources"]["gpu"]
     lines = [
-        f"{'study':<12} {'stage':<10} {'jobs':>7} {'GPU hours':>11} {'judge requests':>15} {'judge cost $':>13}",
+        f"{'study':<12} {'stage':<10} {'jobs':>7} {'GPU hours':>11} {'API requests':>15} {'API cost $':>13}",
     ]
     last = None
     for row in rows:
@@ -267,11 +287,12 @@ def format_plan(config: dict, rows: list[Row]) -> str:
                      f"{row.cost_usd:>13,.2f}")
     totals = [r for r in rows if r.study == "total"]
     lines += ["", f"total: {sum(r.jobs for r in totals):,} jobs, {sum(r.gpu_hours for r in totals):,.1f} GPU hours, "
-              f"{sum(r.requests for r in totals):,} judge requests, ${sum(r.cost_usd for r in totals):,.2f}"]
+              f"{sum(r.requests for r in totals):,} API requests (judges and distillation), "
+              f"${sum(r.cost_usd for r in totals):,.2f}"]
     lines += ["", "assumptions: training 6·N·T FLOPs (full) / 4·N·T (LoRA) at "
               f"{gpu['train_tflops']} TFLOP/s per GPU; decoding 2·N per token, translation N·T·(1+beam), at "
               f"{gpu['decode_tflops']} TFLOP/s; sizes from resources.estimates (generation counts max_new_tokens "
-              "per prompt: an upper bound); judge prices from judges.*.price_per_1k_*."]
+              "per prompt: an upper bound); judge and distillation prices from judges.*.price_per_1k_*."]
     missing = missing_estimates(config)
     if missing:
         lines.append("'?' = no estimate; set: " + ", ".join(missing))

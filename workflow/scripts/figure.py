@@ -6,7 +6,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir)))
 from _common import setup_logging  # noqa: E402
 
-from polyalpaca.figures import build_figure  # noqa: E402
+# from the module, not the package's lazy attribute: code_of then hashes build.py and the figure kinds
+from polyalpaca.figures.build import build_figure  # noqa: E402
 
 setup_logging(snakemake)
 build_figure(

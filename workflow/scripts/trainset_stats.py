@@ -1,4 +1,4 @@
-"""Rule trainset_stats: examples and tokens per language (per base model tokenizer) of one trainset."""
+"""Rule trainset_stats: examples per language, and tokens per language and field under each tokenizer."""
 
 import sys
 from pathlib import Path
@@ -12,7 +12,7 @@ setup_logging(snakemake)
 trainset_stats(
     snakemake.wildcards.trainset,
     {"train": snakemake.input.train, "val": snakemake.input.val},
-    dict(zip(snakemake.params.models, snakemake.input.models)),
+    dict(zip(snakemake.params.tokenizers, snakemake.input.tokenizers)),
     snakemake.output.stats,
     info=snakemake.params.info,
     languages=snakemake.params.languages,

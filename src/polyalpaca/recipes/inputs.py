@@ -10,7 +10,8 @@ from typing import Mapping
 
 from ..config import trainset_languages, used_trainsets
 from ..errors import ConfigError
-from .settings import ENGLISH, aligned_languages, trainset_models
+from .settings import ENGLISH, aligned_languages
+from .tokenizers import stats_tokenizers, study_token_stats, tokenizer_dir
 
 
 def source_path(source: str) -> str:
@@ -19,6 +20,26 @@ def source_path(source: str) -> str:
 
 def translation_path(source: str, lang: str) -> str:
     return f"results/translate/{source}/{lang}.jsonl"
+
+
+def distill_path(source: str, lang: str) -> str:
+    return f"results/distill/{source}/{lang}.jsonl"
+
+
+def distilled_languages(config: Mapping, source: str) -> set[str]:
+    """Languages of ``source`` that some configured trainset takes with distilled responses."""
+    return {lang for name, block in config["trainsets"].items()
+            if block["source"] == source and block["responses"] == "distilled"
+            for lang in translated_languages(config, name)}
+
+
+def records_path(config: Mapping, source: str, lang: str, responses: str | None = None) -> str:
+    """The records of a translated language: the translation, or its distilled answers. Without ``responses``
+    (the aligned pool): the distilled file when any trainset distils ``lang`` (a subset of the translation's
+    ids), so every trainset of the source draws from ids that all its variants have."""
+    if responses is None:
+        responses = "distilled" if lang in distilled_languages(config, source) else "translated"
+    return distill_path(source, lang) if responses == "distilled" else translation_path(source, lang)
 
 
 def pool_path(source: str) -> str:
@@ -48,7 +69,7 @@ def derive_keyword_lists(config: Mapping, wildcards) -> dict[str, list[str]]:
 
 def align_inputs(config: Mapping, wildcards) -> dict:
     return {"english": source_path(wildcards.source),
-            "translations": [translation_path(wildcards.source, lang)
+            "translations": [records_path(config, wildcards.source, lang)
                              for lang in aligned_languages(config, wildcards.source)]}
 
 
@@ -60,7 +81,8 @@ def trainset_inputs(config: Mapping, wildcards) -> dict:
     block = config["trainsets"][wildcards.trainset]
     source = block["source"]
     inputs = {"english": source_path(source), "pool": pool_path(source),
-              "translations": [translation_path(source, lang) for lang in translated_languages(config, wildcards.trainset)]}
+              "translations": [records_path(config, source, lang, block["responses"])
+                               for lang in translated_languages(config, wildcards.trainset)]}
     if "budget_of" in block:
         inputs["budget_train"] = trainset_path(block["budget_of"], "train")
         inputs["budget_val"] = trainset_path(block["budget_of"], "val")
@@ -78,8 +100,17 @@ def testset_inputs(config: Mapping, wildcards) -> dict:
     return inputs
 
 
-def stats_model_dirs(config: Mapping, wildcards) -> list[str]:
-    return [f"resources/models/{model}" for model in trainset_models(config, wildcards.trainset)]
+def stats_tokenizer_dirs(config: Mapping, wildcards) -> list[str]:
+    return [tokenizer_dir(config, name) for name in stats_tokenizers(config, wildcards.trainset)]
+
+
+def token_stats_input(config: Mapping, wildcards) -> str:
+    return stats_path(config["studies"][wildcards.study]["token_stats"]["trainset"])
+
+
+def token_stats_targets(config: Mapping) -> list[str]:
+    """The token tables (CSV, HTML) of the studies that have one."""
+    return [f"results/tables/{study}_tokens.{ext}" for study in study_token_stats(config) for ext in ("csv", "html")]
 
 
 def trainset_info(config: Mapping, wildcards) -> dict:
@@ -93,7 +124,7 @@ def tokens_table_inputs(config: Mapping) -> list[str]:
 
 def recipes_targets(config: Mapping) -> list[str]:
     """Every trainset the studies use, every test set language of the studies, and the token table."""
-    targets = [TOKENS_TABLE]
+    targets = [TOKENS_TABLE, *token_stats_targets(config)]
     for name in used_trainsets(config):
         targets += [trainset_path(name, "train"), trainset_path(name, "val")]
     for study in config["studies"].values():

@@ -93,12 +93,13 @@ def load_translation(path: str | os.PathLike, lang: str, english_ids, *, key: st
 
 
 def trainset_record(record: dict, *, lang: str, source: str, source_id: str) -> dict:
-    """A trainset record (DESIGN.md): text fields, lang, source, ``source_id``; ``translator`` if translated.
+    """A trainset record (DESIGN.md): text fields, lang, source, ``source_id``; ``translator`` if translated,
+    ``distiller`` (the judges key of the chat model) if its response is distilled.
 
     Ids are ``{source_id}:{lang}``, unique within a multilingual set.
     """
     out = {"id": f"{source_id}:{lang}", "instruction": record["instruction"], "input": record.get("input", ""),
            "output": record["output"], "lang": lang, "source": source, "source_id": source_id}
-    if lang != ENGLISH and "translator" in record:
-        out["translator"] = record["translator"]
+    if lang != ENGLISH:
+        out.update({key: record[key] for key in ("translator", "distiller") if key in record})
     return out

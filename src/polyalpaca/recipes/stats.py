@@ -1,9 +1,11 @@
-"""Trainset statistics: examples per language and tokens per language under each base model's tokenizer.
+"""Trainset statistics: examples per language and tokens per language, field and tokenizer.
 
-Tokens are counted over train and validation records, field by field (instruction, input, output,
-no prompt template, no special tokens), so the numbers show how each tokenizer treats a language's
-text (the Bactrian-X paper's point). Only tokenizers are loaded, never weights; models that share a
-tokenizer (same tokenizer files, e.g. all Pythia sizes) are counted once.
+Tokens are counted over train and validation records, field by field (instruction, input, output = the
+response; no prompt template, no special tokens), so the numbers show how each tokenizer treats a
+language's text (Bactrian-X §3.2, Table 1). The tokenizers are the base models' of the trainset's runs
+and those a study's token table names (:mod:`.tokenizers`); only tokenizers are loaded, never weights,
+and tokenizers with the same files (e.g. all Pythia sizes) are counted once. Each tokenizer's vocabulary
+size is ``len(tokenizer)`` (added tokens included).
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from .records import TEXT_FIELDS
 
 log = logging.getLogger(__name__)
 
-TOKENS_COLUMNS = ("trainset", "lang", "model", "examples", "tokens")
+FIELDS = TEXT_FIELDS  # instruction, input, output (the response)
+TOKENS_COLUMNS = ("trainset", "lang", "tokenizer", "vocab_size", "examples", *(f"{f}_tokens" for f in FIELDS),
+                  "tokens")
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt",
                    "tokenizer.model", "spiece.model", "sentencepiece.bpe.model", "added_tokens.json")
 BATCH = 1000
@@ -44,18 +48,23 @@ def tokenizer_fingerprint(model_dir: str | os.PathLike) -> str:
     return digest.hexdigest()[:16]
 
 
-def load_tokenizer(model: str, model_dir: str | os.PathLike):
-    """The tokenizer of base model ``model`` (AutoTokenizer on its folder; weights are not loaded)."""
+def load_tokenizer(name: str, tokenizer_dir: str | os.PathLike, key: str = "models"):
+    """The tokenizer in ``tokenizer_dir`` (AutoTokenizer; weights are not loaded); errors name ``key.name``."""
     from transformers import AutoTokenizer
 
-    model_dir = Path(model_dir)
-    if not model_dir.is_dir():
-        raise DataError(f"models.{model}: {model_dir} does not exist (built by the data stage)")
+    tokenizer_dir = Path(tokenizer_dir)
+    if not tokenizer_dir.is_dir():
+        raise DataError(f"{key}.{name}: {tokenizer_dir} does not exist (built by the data stage)")
     try:
-        return AutoTokenizer.from_pretrained(str(model_dir))
+        return AutoTokenizer.from_pretrained(str(tokenizer_dir))
     except Exception as err:  # transformers raises many types for a broken folder
-        raise DataError(f"models.{model}: cannot load a tokenizer from {model_dir} "
+        raise DataError(f"{key}.{name}: cannot load a tokenizer from {tokenizer_dir} "
                         f"({type(err).__name__}: {str(err)[:300]})") from None
+
+
+def config_key(tokenizer_dir: str | os.PathLike) -> str:
+    """The config block a tokenizer folder comes from: ``tokenizers`` (resources/tokenizers/) or ``models``."""
+    return "tokenizers" if Path(tokenizer_dir).parent.name == "tokenizers" else "models"
 
 
 def count_tokens(tokenizer, texts: Sequence[str]) -> int:
@@ -69,6 +78,16 @@ def count_tokens(tokenizer, texts: Sequence[str]) -> int:
     return total
 
 
+def _check_record(record: dict) -> None:
+    """A trainset record has a language and the three text fields (``input`` may be empty)."""
+    if not isinstance(record.get("lang"), str):
+        raise ValueError(f"record {record.get('id')!r} has no 'lang'")
+    for name in FIELDS:
+        if not isinstance(record.get(name), str):
+            raise ValueError(f"record {record.get('id')!r}: field {name!r} is "
+                             f"{'missing' if name not in record else type(record[name]).__name__ + ', not text'}")
+
+
 def trainset_stats(
     trainset: str,
     splits: Mapping[str, str | os.PathLike],
@@ -78,37 +97,43 @@ def trainset_stats(
     info: Mapping | None = None,
     languages: Iterable[str] = (),
 ) -> dict:
-    """Write ``stats.json`` of one trainset. ``splits``: split name -> JSONL; ``tokenizers``: model -> folder.
+    """Write ``stats.json`` of one trainset. ``splits``: split name -> JSONL; ``tokenizers``: name -> folder.
 
-    ``info`` (recipe, label, source ...) is copied in; ``languages`` gives the order of languages.
+    ``info`` (recipe, source ...) is copied in; ``languages`` gives the order of languages. ``tokens`` holds,
+    per tokenizer and language, the tokens of each field and their ``total``; ``vocab_size`` each
+    tokenizer's ``len()``.
     """
     examples: dict[str, Counter] = {}
-    texts: dict[str, list[str]] = defaultdict(list)
+    texts: dict[str, dict[str, list[str]]] = defaultdict(lambda: {name: [] for name in FIELDS})
     for split, path in splits.items():
         counts: Counter = Counter()
-        for record in iter_jsonl(path):
-            lang = record.get("lang")
-            if not isinstance(lang, str):
-                raise DataError(f"{path}: record {record.get('id')!r} has no 'lang'")
-            counts[lang] += 1
-            texts[lang].extend(str(record.get(name) or "") for name in TEXT_FIELDS)
+        for record in iter_jsonl(path, check=_check_record):
+            counts[record["lang"]] += 1
+            for name in FIELDS:
+                texts[record["lang"]][name].append(record[name])
         examples[split] = counts
     order = [lang for lang in languages if lang in texts] + sorted(set(texts) - set(languages))
     if not order:
         raise DataError(f"trainsets.{trainset}: no examples in {', '.join(map(str, splits.values()))}")
 
-    tokens: dict[str, dict[str, int]] = {}
+    tokens: dict[str, dict[str, dict[str, int]]] = {}
+    vocab: dict[str, int] = {}
     fingerprints: dict[str, str] = {}
-    by_fingerprint: dict[str, dict[str, int]] = {}
-    for model in sorted(tokenizers):
-        fingerprint = tokenizer_fingerprint(tokenizers[model])
-        fingerprints[model] = fingerprint
+    by_fingerprint: dict[str, tuple[int, dict]] = {}
+    for name in sorted(tokenizers):
+        fingerprint = tokenizer_fingerprint(tokenizers[name])
+        fingerprints[name] = fingerprint
         if fingerprint not in by_fingerprint:
-            tokenizer = load_tokenizer(model, tokenizers[model])
-            by_fingerprint[fingerprint] = {lang: count_tokens(tokenizer, texts[lang]) for lang in order}
-            log.info("%s: tokens under %s's tokenizer: %s", trainset, model,
-                     ", ".join(f"{lang} {n}" for lang, n in by_fingerprint[fingerprint].items()))
-        tokens[model] = dict(by_fingerprint[fingerprint])
+            tokenizer = load_tokenizer(name, tokenizers[name], config_key(tokenizers[name]))
+            counts = {}
+            for lang in order:
+                per_field = {field: count_tokens(tokenizer, texts[lang][field]) for field in FIELDS}
+                counts[lang] = {**per_field, "total": sum(per_field.values())}
+            by_fingerprint[fingerprint] = (len(tokenizer), counts)
+            log.info("%s: tokens under %s's tokenizer (vocabulary %d): %s", trainset, name, len(tokenizer),
+                     ", ".join(f"{lang} {n['total']}" for lang, n in counts.items()))
+        vocab[name], counts = by_fingerprint[fingerprint]
+        tokens[name] = {lang: dict(per_field) for lang, per_field in counts.items()}
 
     stats = {
         "trainset": trainset,
@@ -117,8 +142,9 @@ def trainset_stats(
         "languages": {lang: {**{split: examples[split][lang] for split in examples},
                              "examples": sum(examples[split][lang] for split in examples)} for lang in order},
         "tokens": tokens,
+        "vocab_size": vocab,
         "tokenizers": fingerprints,
-        "token_fields": list(TEXT_FIELDS),
+        "token_fields": list(FIELDS),
         "token_splits": list(splits),
     }
     write_json(out_path, stats)
@@ -126,19 +152,33 @@ def trainset_stats(
 
 
 def tokens_table(stats_paths: Iterable[str | os.PathLike], out_csv: str | os.PathLike) -> int:
-    """One tidy CSV over trainsets: ``trainset, lang, model, examples, tokens``; returns the row count."""
+    """One tidy CSV over trainsets (:data:`TOKENS_COLUMNS`, ``tokens`` = all fields); returns the row count."""
     rows = []
     for path in stats_paths:
-        try:
-            stats = json.loads(Path(path).read_text(encoding="utf-8"))
-            for model, per_lang in stats["tokens"].items():
-                for lang, n_tokens in per_lang.items():
-                    rows.append((stats["trainset"], lang, model, stats["languages"][lang]["examples"], n_tokens))
-        except (OSError, ValueError, KeyError, TypeError) as err:
-            raise DataError(f"{path}: not a trainset stats file ({type(err).__name__}: {err})") from None
+        stats = read_stats(path)
+        for name, per_lang in stats["tokens"].items():
+            for lang, counts in per_lang.items():
+                rows.append((stats["trainset"], lang, name, stats["vocab_size"][name],
+                             stats["languages"][lang]["examples"], *(counts[f] for f in FIELDS), counts["total"]))
     rows.sort(key=lambda row: (row[0], row[2], row[1]))
     with atomic_open(out_csv) as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(TOKENS_COLUMNS)
         writer.writerows(rows)
     return len(rows)
+
+
+def read_stats(path: str | os.PathLike) -> dict:
+    """A stats.json written by :func:`trainset_stats` (checked: per-field counts for every tokenizer)."""
+    try:
+        stats = json.loads(Path(path).read_text(encoding="utf-8"))
+        for name, per_lang in stats["tokens"].items():
+            int(stats["vocab_size"][name])
+            for lang, counts in per_lang.items():
+                int(stats["languages"][lang]["examples"])
+                [int(counts[f]) for f in (*FIELDS, "total")]
+        str(stats["trainset"])
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise DataError(f"{path}: not a trainset stats file of this version ({type(err).__name__}: {err}; "
+                        f"rule trainset_stats writes it)") from None
+    return stats

@@ -68,6 +68,19 @@ class Budget:
         self.spent_now += self.judge.cost_usd(answer.prompt_tokens, answer.completion_tokens)
 
 
+async def gather_or_cancel(coroutines) -> list:
+    """Run ``coroutines`` concurrently and return their results in order; when one raises (a fatal judge error,
+    an interrupt), cancel the others and wait for them before re-raising, so no request is left in flight."""
+    tasks = [asyncio.ensure_future(c) for c in coroutines]
+    try:
+        return await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
 class Engine:
     def __init__(self, backend, cache: JudgeCache, judge: JudgeConfig, settings: JudgeSettings, budget: Budget,
                  limiter: RateLimiter | None = None):

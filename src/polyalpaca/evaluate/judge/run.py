@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from ...errors import DataError
@@ -21,7 +22,7 @@ from ...io import read_jsonl, write_jsonl
 from ..lr_selection import not_judged_reason, read_selection
 from .cache import JudgeCache
 from .calls import JudgeFatalError, redact
-from .engine import Budget, Engine
+from .engine import Budget, Engine, gather_or_cancel
 from .limits import estimate_prompt_tokens
 from .settings import JudgeConfig, JudgeJob, JudgeSettings
 from .scoring import Scorer
@@ -74,6 +75,27 @@ class _SecretFilter(logging.Filter):
         return True
 
 
+@contextmanager
+def secret_scrubbed(secret: str | None):
+    """While inside: every log handler drops the API key from its records, and an error leaving the block
+    carries no key in its message (a judge job and a distillation job both run inside one)."""
+    secret_filter = _SecretFilter(secret)
+    handlers = list(logging.getLogger().handlers)
+    for handler in handlers:
+        handler.addFilter(secret_filter)
+    try:
+        yield
+    except JudgeFatalError as err:
+        raise type(err)(redact(str(err), secret)) from None
+    except Exception as err:  # an unexpected error must not carry the key into a log or a report
+        if secret and secret in str(err):
+            raise RuntimeError(redact(f"{type(err).__name__}: {err}", secret)) from None
+        raise
+    finally:
+        for handler in handlers:
+            handler.removeFilter(secret_filter)
+
+
 def score_generations(
     job: JudgeJob,
     judge: JudgeConfig,
@@ -123,23 +145,9 @@ def score_generations(
                             f"{len(missing)} id(s) of {generations}, e.g. {missing[:3]}")
 
     backend = make_backend(judge, settings, model_dir, threads)
-    secret = getattr(backend, "secret", None)
-    secret_filter = _SecretFilter(secret)
-    handlers = list(logging.getLogger().handlers)
-    for handler in handlers:
-        handler.addFilter(secret_filter)
-    try:
-        with JudgeCache(settings.cache_dir, settings.cache_journal_mode) as cache:
-            summary = asyncio.run(_judge_all(job, judge, settings, tmpl, backend, cache, items, lids, refs, output))
-    except JudgeFatalError as err:
-        raise type(err)(redact(str(err), secret)) from None
-    except Exception as err:  # an unexpected error must not carry the key into a log or a report
-        if secret and secret in str(err):
-            raise RuntimeError(redact(f"{type(err).__name__}: {err}", secret)) from None
-        raise
-    finally:
-        for handler in handlers:
-            handler.removeFilter(secret_filter)
+    with secret_scrubbed(getattr(backend, "secret", None)), JudgeCache(settings.cache_dir,
+                                                                        settings.cache_journal_mode) as cache:
+        summary = asyncio.run(_judge_all(job, judge, settings, tmpl, backend, cache, items, lids, refs, output))
     summary["seconds"] = round(time.monotonic() - started, 3)
     log.info("%s on %s: %s", job.metric, job.run_id, summary)
     return summary
@@ -170,14 +178,7 @@ async def _judge_all(job, judge, settings, tmpl, backend, cache, items, lids, re
             progress.done(record)
             return record
 
-        tasks = [asyncio.ensure_future(one(item)) for item in items]
-        try:
-            records = await asyncio.gather(*tasks)
-        except BaseException:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
+        records = await gather_or_cancel(one(item) for item in items)
     finally:
         await backend.aclose()
     write_jsonl(output, records)

@@ -128,26 +128,32 @@ def judge_threads(config: dict, metric: str) -> int:
     return config["evaluate"]["judge"]["local_threads"] if local_judge_model(config, metric) else 1
 
 
-def judge_resources(config: dict) -> dict:
-    """``gpu``, ``mem_mb``, ``runtime`` of a judge job as callables of its wildcards (and attempt): a local
-    judge is sized like inference of its model; an API judge gets no GPU and ``resources.mem_mb.api_judge``."""
+def chat_resources(config: dict, local_model) -> dict:
+    """``gpu``, ``mem_mb``, ``runtime`` of a job that sends requests to a ``judges`` entry, as callables of its
+    wildcards (and attempt); ``local_model(wildcards)`` is the entry's model when it runs locally, else None. A
+    local model is sized like inference of it; an API client gets no GPU and ``resources.mem_mb.api_judge``."""
     from ...resources import gpus_for, mem_mb_for, runtime_for
 
     def gpu(wc) -> int:
-        model = local_judge_model(config, wc.metric)
+        model = local_model(wc)
         return gpus_for(config, "judge", model) if model else 0
 
     def mem_mb(wc, attempt) -> int:
-        model = local_judge_model(config, wc.metric)
+        model = local_model(wc)
         if model:
             return mem_mb_for(config, "judge", model, attempt)
-        # an API judge holds a client and its records: small, so 20 of them share one packed Slurm job
+        # an API client holds its records: small, so 20 such jobs share one packed Slurm job
         return config["resources"]["mem_mb"]["api_judge"] * max(1, attempt)
 
     def runtime(wc, attempt) -> int:
-        return runtime_for(config, "judge", local_judge_model(config, wc.metric), attempt=attempt)
+        return runtime_for(config, "judge", local_model(wc), attempt=attempt)
 
     return {"gpu": gpu, "mem_mb": mem_mb, "runtime": runtime}
+
+
+def judge_resources(config: dict) -> dict:
+    """Resources of a judge job (see :func:`chat_resources`)."""
+    return chat_resources(config, lambda wc: local_judge_model(config, wc.metric))
 
 
 def judge_prices(config: dict) -> dict[str, dict[str, float]]:

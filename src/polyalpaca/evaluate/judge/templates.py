@@ -116,28 +116,23 @@ def template_reference(value: str) -> Path:
     return Path(value)
 
 
-def load_template(path: str | Path, kind: str) -> JudgeTemplate:
-    """Read and check a template file for a metric of ``kind``; errors name the file and the key."""
-    path = Path(path)
+def read_template_file(path: Path, what: str, allowed: set[str], required: tuple[str, ...]) -> dict:
+    """A prompt template's YAML mapping, checked: the keys (``allowed``, ``required``) and that ``system`` and
+    ``prompt`` are Jinja strings; errors name the file and the key (judge and distillation templates)."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{path}: judge template file not found") from None
+        raise ConfigError(f"{path}: {what} file not found") from None
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML: {err}") from None
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: a judge template is a mapping with keys {', '.join(sorted(_KEYS))}")
-    unknown = set(raw) - _KEYS
+        raise ConfigError(f"{path}: a {what} is a mapping with keys {', '.join(sorted(allowed))}")
+    unknown = set(raw) - allowed
     if unknown:
-        raise ConfigError(f"{path}: unknown keys {sorted(unknown)} (allowed: {', '.join(sorted(_KEYS))})")
-    for key in ("name", "version", "kind", "output_format", "prompt"):
+        raise ConfigError(f"{path}: unknown keys {sorted(unknown)} (allowed: {', '.join(sorted(allowed))})")
+    for key in required:
         if key not in raw:
             raise ConfigError(f"{path}: missing key {key!r}")
-    if raw["kind"] != kind:
-        raise ConfigError(f"{path}: template kind is {raw['kind']!r} but the metric's kind is {kind!r}")
-    if raw["output_format"] not in OUTPUT_FORMATS[kind]:
-        raise ConfigError(f"{path}: output_format {raw['output_format']!r} does not fit kind {kind!r} "
-                          f"(expected one of {', '.join(OUTPUT_FORMATS[kind])})")
     for key in ("system", "prompt"):
         if key in raw:
             if not isinstance(raw[key], str):
@@ -146,6 +141,18 @@ def load_template(path: str | Path, kind: str) -> JudgeTemplate:
                 _ENV.parse(raw[key])
             except jinja2.TemplateSyntaxError as err:
                 raise ConfigError(f"{path}: {key}: Jinja syntax error on line {err.lineno}: {err.message}") from None
+    return raw
+
+
+def load_template(path: str | Path, kind: str) -> JudgeTemplate:
+    """Read and check a template file for a metric of ``kind``; errors name the file and the key."""
+    path = Path(path)
+    raw = read_template_file(path, "judge template", _KEYS, ("name", "version", "kind", "output_format", "prompt"))
+    if raw["kind"] != kind:
+        raise ConfigError(f"{path}: template kind is {raw['kind']!r} but the metric's kind is {kind!r}")
+    if raw["output_format"] not in OUTPUT_FORMATS[kind]:
+        raise ConfigError(f"{path}: output_format {raw['output_format']!r} does not fit kind {kind!r} "
+                          f"(expected one of {', '.join(OUTPUT_FORMATS[kind])})")
     max_tokens = raw.get("max_tokens", 512)
     if not isinstance(max_tokens, int) or max_tokens < 1:
         raise ConfigError(f"{path}: max_tokens must be a positive integer")
