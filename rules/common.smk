@@ -11,6 +11,7 @@ sys.path.insert(
 
 from polyalpaca.config import all_runs, validate_config
 from polyalpaca.effects import result_view
+from polyalpaca.pairs import PUBLISHED
 from polyalpaca.errors import ConfigError
 from polyalpaca.provenance import script_code_version
 import polyalpaca.evaluate as surface_metrics
@@ -53,8 +54,13 @@ wildcard_constraints:
     source=_alternatives(config["sources"]),
     lang=_alternatives(config["languages"]),
     model=_alternatives(config["models"]),
-    trainset=_alternatives(config["trainsets"]),
-    tuning=_alternatives(config["tunings"]),
+    # a baseline is the run {model}/published/{baseline} (polyalpaca.pairs)
+    trainset=_alternatives([*config["trainsets"], PUBLISHED]),
+    tuning=_alternatives([*config["tunings"], *config["baselines"]]),
+    model_b=_alternatives(config["models"]),
+    trainset_b=_alternatives([*config["trainsets"], PUBLISHED]),
+    tuning_b=_alternatives([*config["tunings"], *config["baselines"]]),
+    baseline=_alternatives(config["baselines"]),
     testset=_alternatives(config["testsets"]),
     metric=_alternatives(config.get("metrics", {})),
     study=_alternatives(config["studies"]),
@@ -112,6 +118,25 @@ def get_source_spec(wildcards):
 # ---------------------------------------------------------------- data input functions
 def get_model_spec(wildcards):
     return result_view(config, "models", wildcards.model)
+
+
+def get_adapter_base(wildcards):
+    """The base model a baseline's published adapter is checked against (and, tiny, built on)."""
+    return f"resources/models/{config['baselines'][wildcards.baseline]['model']}"
+
+
+def get_adapter_spec(wildcards):
+    """The baseline's entry, and the LoRA target modules of its base model's family (a tiny adapter's)."""
+    name = wildcards.baseline
+    model = config["baselines"][name]["model"]
+    family = config["models"][model]["family"]
+    return {
+        "baseline": {
+            "model": model,
+            "adapter": result_view(config, "baselines", name, "adapter"),
+        },
+        "family_modules": list(config["families"][family]["lora_target_modules"]),
+    }
 
 
 def get_tokenizer_spec(wildcards):
@@ -334,7 +359,10 @@ def get_lr_selection_view(wildcards):
 
 # ---------------------------------------------------------------- figures input functions
 def get_study_scores(wildcards):
-    return [inp.path for inp in figures_lib.score_inputs(config, wildcards.study)]
+    """Per-run score files and the pair score files (judge_pairwise metrics) of the study."""
+    return [inp.path for inp in figures_lib.score_inputs(config, wildcards.study)] + [
+        inp.path for inp in figures_lib.pair_inputs(config, wildcards.study)
+    ]
 
 
 def get_lid_ceilings(wildcards):

@@ -5,6 +5,7 @@
 localrules:
     fetch_source,
     fetch_model,
+    fetch_adapter,
     fetch_tokenizer,
     fetch_openlid,
 
@@ -44,6 +45,26 @@ rule fetch_model:
         code=code_of("fetch_model"),
     script:
         "../workflow/scripts/fetch_model.py"
+
+
+# A baseline's published LoRA adapter (polyalpaca.data.adapters), checked against its base model.
+rule fetch_adapter:
+    input:
+        base=get_adapter_base,
+    output:
+        directory("resources/adapters/{baseline}"),
+    log:
+        "logs/data/fetch_adapter/{baseline}.log",
+    conda:
+        "../envs/data.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+    params:
+        spec=get_adapter_spec,
+        code=code_of("fetch_adapter"),
+    script:
+        "../workflow/scripts/fetch_adapter.py"
 
 
 # A tokenizer that is no base model (tokenizers:, e.g. mBART-50 for a token table): its files only.

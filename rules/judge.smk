@@ -1,5 +1,5 @@
 # Judge stage (polyalpaca.evaluate.judge): LLM judges — single 1-3 rating x LID, six criteria,
-# pairwise against the study's reference in both orders, relevance; the cost table. One rule
+# relevance (rule judge, per run), pairwise on the study's pairs in both orders (rule judge_pair); the cost table. One rule
 # serves the four kinds (the metric wildcard only matches judge metrics); the answers cache lives in
 # evaluate.judge.cache_dir, outside the declared outputs, so a rerun never pays twice.
 from polyalpaca.evaluate.judge.targets import (
@@ -27,7 +27,7 @@ rule judge:
     benchmark:
         "results/benchmarks/evaluate/judge/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.tsv"
     wildcard_constraints:
-        metric=_alternatives(judge_metric_names(config, local=False)),
+        metric=_alternatives(judge_metric_names(config, local=False, pairwise=False)),
     conda:
         "../envs/evaluate.yaml"
     threads: get_judge_threads
@@ -43,7 +43,37 @@ rule judge:
 
 use rule judge as judge_local with:
     wildcard_constraints:
-        metric=_alternatives(judge_metric_names(config, local=True)),
+        metric=_alternatives(judge_metric_names(config, local=True, pairwise=False)),
+
+
+# A judge_pairwise metric on one pair of a study (studies.<s>.pairs): run a against run b in both orders.
+rule judge_pair:
+    input:
+        unpack(get_judge_inputs),
+    output:
+        "results/pairwise/{metric}/{model}/{trainset}/{tuning}/vs/{model_b}/{trainset_b}/{tuning_b}/{testset}/{lang}.jsonl",
+    log:
+        "logs/evaluate/judge_pair/{metric}/{model}/{trainset}/{tuning}/vs/{model_b}/{trainset_b}/{tuning_b}/{testset}/{lang}.log",
+    benchmark:
+        "results/benchmarks/evaluate/judge_pair/{metric}/{model}/{trainset}/{tuning}/vs/{model_b}/{trainset_b}/{tuning_b}/{testset}/{lang}.tsv"
+    wildcard_constraints:
+        metric=_alternatives(judge_metric_names(config, local=False, pairwise=True)),
+    conda:
+        "../envs/evaluate.yaml"
+    threads: get_judge_threads
+    resources:
+        **judge_resources(config),
+    params:
+        job=get_judge_job,
+        answers=get_judge_answer_params,
+        code=code_of("judge"),
+    script:
+        "../workflow/scripts/judge.py"
+
+
+use rule judge_pair as judge_pair_local with:
+    wildcard_constraints:
+        metric=_alternatives(judge_metric_names(config, local=True, pairwise=True)),
 
 
 rule judge_cost:

@@ -188,6 +188,10 @@ class FakeJudgeServer:
         if (reply := re.search(r"@reply:(.*)", text)) is not None:
             return reply.group(1).strip()
         rating = int(m.group(1)) if (m := re.search(r"@rate:(\d+)", text)) else 2
+        if "Assistant 1's Answer]" in text:  # pairwise, the Vicuna review: two 0-10 scores on the first line
+            a, b = _between(text, "Assistant 1's Answer]"), _between(text, "Assistant 2's Answer]")
+            first, second = (9 if "@good" in a else 6), (9 if "@good" in b else 6)
+            return f"{first} {second}\nAssistant 1 scores {first}, assistant 2 scores {second}."
         if "[[A]]" in text:  # pairwise
             if "@biasA" in text:
                 return "Assistant A is more detailed. [[A]]"

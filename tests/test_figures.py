@@ -10,12 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from polyalpaca.config import load_config, validate_config
+from polyalpaca.config import load_config, study_runs, validate_config
 from polyalpaca.errors import ConfigError, DataError
 from polyalpaca.evaluate import lid_ceiling_jobs, lid_ceiling_path
 from polyalpaca.figures import (AGGREGATION_BY_KIND, bootstrap_ci, bootstrap_strata, build_figure, figure_inputs,
                                 make_figure, plot_specs, score_inputs, study_table)
 from polyalpaca.figures.scores import CRITERIA
+from polyalpaca.figures.specs import pair_inputs
 from polyalpaca.io import write_jsonl
 
 from .conftest import REPO
@@ -70,6 +71,12 @@ def root(config, tmp_path):
             write_jsonl(lid_ceiling_path(metric, testset, lang, str(base)),
                         [{"id": f"q{i}", "lang": lang, "metric": metric, "value": float(lang != "de" or i < 7),
                           "label": lang if lang != "de" or i < 7 else "nl", "pred_lang": None} for i in range(N)])
+    for inp in pair_inputs(config, "bx", root=base):
+        write_jsonl(inp.path, pair_records(inp))
+    for lang in ("en", "fr"):  # the test prompts: their categories (figure 7)
+        write_jsonl(base / "testsets" / "vicuna80" / f"{lang}.jsonl",
+                    [{"id": f"q{i}", "prompt": "?", "lang": lang, "testset": "vicuna80",
+                      "category": "generic" if i < 5 else "math"} for i in range(N)])
     (base / "tables").mkdir(parents=True, exist_ok=True)
     # instruction, input, output tokens: 20% / 10% / 70% of the total
     rows = [f"alpaca-multi,{lang},{m},{vocab},100,{20 * k * f},{10 * k * f},{70 * k * f},{100 * k * f}"
@@ -77,6 +84,22 @@ def root(config, tmp_path):
     rows += ["alpaca-en,en,l-7,32000,100,200,100,700,1000", "alpaca-en,en,b-l,250680,100,160,80,560,800"]
     (base / "tables" / "tokens.csv").write_text(TOKENS_HEADER + "\n".join(rows) + "\n")
     return base
+
+
+PAIR_INDEX = {"l-7/published/alp": 0, "b-z/published/bz": 1, "l-7/alpaca-multi/lora": 2}
+
+
+def pair_records(inp, n=N) -> list[dict]:
+    """5 wins, 3 ties, 2 losses of the pair's first run; its score 8 / 5 / 3 (+ 0.5 per pair index), the
+    second run's 4 / 5 / 7."""
+    k = PAIR_INDEX[inp.b]
+    out = []
+    for i in range(n):
+        value = 1.0 if i < 5 else (0.5 if i < 8 else 0.0)
+        out.append({"id": f"q{i}", "lang": inp.lang, "metric": inp.metric, "value": value, "reference": inp.b,
+                    "run_score": {1.0: 8, 0.5: 5, 0.0: 3}[value] + 0.5 * k,
+                    "reference_score": {1.0: 4, 0.5: 5, 0.0: 7}[value]})
+    return out
 
 
 def _input(config, root, study, model, trainset, tuning, lang, metric):
@@ -181,39 +204,48 @@ def test_criteria_and_pairwise_sub_metrics(config, root):
     flu = zs.loc[("l-7", "dolly-en", "lora", "fr", "judge-criteria.fluency")]
     assert (flu["value"], flu["n"], flu["n_skipped"], flu["n_errors"]) == (3.0, 5, 5, 0)
     bx = study_table(config, "bx", root)
-    assert not ((bx["model"] == "b-l") & (bx["trainset"] == "alpaca-multi")).any()  # the reference is not judged
-    rates = bx[(bx["model"] == "l-7") & (bx["trainset"] == "alpaca-multi") & (bx["lang"] == "en")].set_index("metric")
+    assert set(bx["opponent"].dropna()) == {"l-7/published/alp", "b-z/published/bz", "l-7/alpaca-multi/lora"}
+    rates = bx[(bx["model"] == "l-7") & (bx["trainset"] == "alpaca-multi") & (bx["lang"] == "en")
+               & (bx["opponent"] == "l-7/published/alp")].set_index("metric")
     assert rates.loc["pairwise.win", "value"] == 0.5 and rates.loc["pairwise.tie", "value"] == 0.3
     assert rates.loc["pairwise.loss", "value"] == 0.2 and rates.loc["pairwise", "value"] == pytest.approx(0.65)
+    assert rates.loc["pairwise.score", "value"] == pytest.approx((5 * 8 + 3 * 5 + 2 * 3) / 10)
+    assert rates.loc["pairwise.opponent_score", "value"] == pytest.approx((5 * 4 + 3 * 5 + 2 * 7) / 10)
+    assert rates.loc["pairwise", "kind"] == "judge_pairwise" and rates.loc["pairwise", "n"] == 10
 
 
 def test_missing_score_files_are_listed(config, tmp_path):
     with pytest.raises(DataError) as err:
         study_table(config, "bx", tmp_path / "results")
     msg = str(err.value)
-    assert "3 of 3 score files are missing" in msg
-    for inp in score_inputs(config, "bx", root=tmp_path / "results"):
+    assert "6 of 6 pair score files are missing" in msg  # 3 pairs x 2 languages
+    for inp in pair_inputs(config, "bx", root=tmp_path / "results"):
         assert inp.path in msg
 
 
 def test_study_without_any_value_fails_with_its_inputs(config, tmp_path):
-    inputs = score_inputs(config, "bx", root=tmp_path / "results")
+    inputs = pair_inputs(config, "bx", root=tmp_path / "results")
     for inp in inputs:
         write_jsonl(inp.path, [{"id": "q0", "lang": inp.lang, "metric": inp.metric, "value": None, "error": "x"}])
-    with pytest.raises(DataError, match="no scores in any of its 3 score files") as err:
+    with pytest.raises(DataError, match="no scores in any of its 6 score files") as err:
         study_table(config, "bx", tmp_path / "results")
     assert all(inp.path in str(err.value) for inp in inputs)
-    with pytest.raises(DataError, match="figure bx_pairwise: no scores"):
+    with pytest.raises(DataError, match="figure bx_pairwise: no verdict in any of its 6 pair score files"):
         make_figure(config, "bx_pairwise", tmp_path / "results")
 
 
 def test_bad_record_names_file_and_line(config, root):
-    bad = _input(config, root, "bx", "l-7", "alpaca-en", "lora", "en", "pairwise")
-    recs = records(bad)
+    bad = pair_inputs(config, "bx", root=root)[0]
+    recs = pair_records(bad)
     recs[1]["value"] = 0.7
     write_jsonl(bad.path, recs)
-    with pytest.raises(DataError, match=rf"{bad.path}:2: a pairwise 'value' must be 1, 0.5 or 0"):
+    with pytest.raises(DataError, match=rf"{bad.path}:2: a pairwise 'value' must be 1, 0.5, 0 or null"):
         study_table(config, "bx", root)
+    recs[1]["value"], recs[1]["run_score"] = 1.0, 11
+    write_jsonl(bad.path, recs)
+    with pytest.raises(DataError, match=rf"{bad.path}:2: 'run_score' must be a number within 0-10"):
+        study_table(config, "bx", root)
+    recs = pair_records(bad)
     recs[1]["value"] = 1.0
     recs[2]["lang"] = "fr"
     write_jsonl(bad.path, recs)
@@ -306,16 +338,43 @@ def test_family_and_label_filters_as_chen_figures_6_and_7(config, root):
     assert set(bars.data["label"]) == {"multi", "mono"}  # en-only runs of the same models left out
 
 
-def test_pairwise_outcomes_stack_win_tie_loss(config, root):
+def test_pairwise_outcomes_per_pair_and_language(config, root):
+    """Bactrian-X figure 5: the three pairs, the first run's wins / ties / losses, per language and over all."""
     result = make_figure(config, "bx_pairwise", root)
-    titles = [ax.get_title() for ax in result.axes]
-    assert titles == ["English (en)", "French (fr)", "mean over tested languages"]
+    assert [ax.get_title() for ax in result.axes] == ["English (en)", "French (fr)", "all tested languages"]
     en = result.axes[0]
-    wins = [p.get_width() for p in en.containers[0].patches]
-    assert wins == [0.5, 0.5] and [t.get_text() for t in en.get_yticklabels()][1].startswith("l-7 · en-only")
-    assert len(result.axes[1].get_yticklabels()) == 1  # alpaca-en is tested in English only
-    score = result.data.query("lang == 'all' and metric == 'pairwise'")
-    assert list(score["value"]) == pytest.approx([0.65, 0.65])
+    assert [p.get_width() for p in en.containers[0].patches] == [0.5, 0.5, 0.5]  # wins of each pair
+    assert [t.get_text() for t in en.get_yticklabels()][0] == "l-7 · multi\nvs Alpaca-LoRA"
+    overall = result.data.query("lang == 'all'")
+    assert list(overall["n"]) == [20, 20, 20] and list(overall["tie"]) == pytest.approx([0.3] * 3)
+
+
+def test_pairwise_average_scores_by_language_group_and_category(config, root):
+    """Figures 6 and 7: each run's score averaged over every pair it is in, recomputed here by hand from the
+    written records; groups from families.<f>.pretraining_languages (bloom: en fr, llama: en)."""
+    expected = {}  # (lang, category, run) -> scores
+    for inp in pair_inputs(config, "bx", root=root):
+        for i, rec in enumerate(pair_records(inp)):
+            cat = "generic" if i < 5 else "math"
+            expected.setdefault((inp.lang, cat, inp.a), []).append(rec["run_score"])
+            expected.setdefault((inp.lang, cat, inp.b), []).append(rec["reference_score"])
+
+    def mean(keys):
+        values = [v for k in keys for v in expected[k]]
+        return sum(values) / len(values)
+
+    groups = make_figure(config, "bx_groups", root).data.set_index(["group", "run"])
+    bl = "b-l/alpaca-multi/lora"
+    assert groups.loc[("1: seen by bloom and llama", bl), "value"] == pytest.approx(
+        mean([k for k in expected if k[0] == "en" and k[2] == bl]))
+    assert groups.loc[("2: seen by bloom only", "l-7/published/alp"), "value"] == pytest.approx(
+        mean([k for k in expected if k[0] == "fr" and k[2] == "l-7/published/alp"]))
+    assert groups.loc[("2: seen by bloom only", bl), "n"] == 20  # two pairs x 10 prompts in French
+    assert set(groups.index.get_level_values("group")) == {"1: seen by bloom and llama", "2: seen by bloom only"}
+    cats = make_figure(config, "bx_categories", root).data.set_index(["category", "run"])
+    for (cat, run), row in cats.iterrows():
+        assert row["value"] == pytest.approx(mean([k for k in expected if k[1] == cat and k[2] == run]))
+    assert len(cats) == 2 * 4  # two categories x the four runs of the pairs (two fine-tuned, two baselines)
 
 
 def test_token_counts_from_the_token_table(config, root):
@@ -407,8 +466,9 @@ def test_fig3_of_the_paper_grid_reads_only_bloom_lora_scores():
     config = load_config(REPO / "config.yaml")
     spec = plot_specs(config)["fig3"]
     inputs = figure_inputs(config, spec)
-    bloom = {m for m, body in config["models"].items() if body["family"] == "bloom"}
-    assert {inp.model for inp in inputs} == bloom
+    chen_models = {run.model for run in study_runs(config, "chen2024")}  # (BLOOMZ is a bactrianx baseline)
+    bloom = {m for m, body in config["models"].items() if body["family"] == "bloom" and m in chen_models}
+    assert {inp.model for inp in inputs} == bloom and len(bloom) == 5
     assert {inp.tuning for inp in inputs} == {"chen-lora"} and {inp.metric for inp in inputs} == {"judge-single"}
     assert {inp.lang for inp in inputs} == {"en", "es", "fr", "bg", "ru", "zh"}
     assert len(inputs) == 5 * (3 * 6 + 5)  # 5 sizes x (3 multilingual/English recipes x 6 langs + 5 mono)

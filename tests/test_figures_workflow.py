@@ -63,4 +63,4 @@ def test_missing_scores_stop_the_dry_run_with_the_inputs(tmp_path):
         capture_output=True, text=True, timeout=300)
     assert proc.returncode != 0
     assert "MissingInputException" in proc.stderr + proc.stdout
-    assert "results/scores/pairwise/l-7/alpaca-en/lora/vicuna80/en.jsonl" in proc.stderr + proc.stdout
+    assert "results/pairwise/pairwise/l-7/alpaca-multi/lora/vs/l-7/published/alp/vicuna80/en.jsonl" in proc.stderr + proc.stdout

@@ -41,6 +41,8 @@ def _config(base_url: str) -> dict:
                                     "trainsets": ["alpaca-en"], "languages": ["en", "fr"]}]
     studies["bactrianx"]["runs"] = [{"models": ["tiny-llama"], "tunings": ["bactrian-lora-multi"],
                                      "trainsets": ["bactrian-multi"], "languages": ["fr"]}]
+    studies["bactrianx"]["pairs"] = [["tiny-llama/bactrian-multi/bactrian-lora-multi", "tiny-alpaca-lora"],
+                                     ["tiny-bloomz", "tiny-llama/bactrian-multi/bactrian-lora-multi"]]
     studies["zeroshot"]["runs"] = [{"models": ["tiny-llama"], "tunings": ["zs-lora-lr1e-4"],
                                     "trainsets": ["dolly-en"], "languages": ["fr"]}]
     for study in studies.values():
@@ -53,16 +55,20 @@ def _write_inputs(workdir, config) -> list[str]:
     validated = validate_config(yaml.safe_load(yaml.safe_dump(config)))
     targets = judge_score_targets(validated)
     for target in targets:
-        metric, model, trainset, tuning, testset, lang = target[:-len(".jsonl")].split("/")[2:]
-        inputs = judge_inputs(validated, metric, model, trainset, tuning, testset, lang)
-        gens = [{"id": f"{testset}-{i}", "lang": lang, "prompt": f"Prompt {i} in {lang}?",
-                 "response": f"{model} answer {i}" + (" @good" if model == "tiny-llama" and i else ""),
-                 "model": model, "trainset": trainset, "tuning": tuning, "decoding": "greedy"} for i in range(3)]
-        for name in ("generations", "reference"):
+        parts = target[:-len(".jsonl")].split("/")[2:]
+        metric, model, trainset, tuning = parts[:4]
+        testset, lang = parts[-2:]
+        pair = dict(zip(("model_b", "trainset_b", "tuning_b"), parts[5:8])) if "vs" in parts else {}
+        inputs = judge_inputs(validated, metric, model, trainset, tuning, testset, lang, **pair)
+        for name in ("generations", "reference"):  # the fine-tuned tiny-llama answers well after prompt 0
             if name in inputs and not (workdir / inputs[name]).exists():
-                path_model = inputs[name].split("/")[2]
-                write_jsonl(workdir / inputs[name], [dict(g, response=f"{path_model} answer {g['id']}") if
-                                                     name == "reference" else g for g in gens])
+                g_model, g_trainset, g_tuning = inputs[name].split("/")[2:5]
+                good = g_model == "tiny-llama" and g_trainset != "published"
+                write_jsonl(workdir / inputs[name], [
+                    {"id": f"{testset}-{i}", "lang": lang, "prompt": f"Prompt {i} in {lang}?",
+                     "response": f"{g_model} answer {i}" + (" @good" if good and i else ""), "model": g_model,
+                     "trainset": g_trainset, "tuning": g_tuning, "decoding": "greedy"} for i in range(3)])
+        gens = read_jsonl(workdir / inputs["generations"])
         if "lid" in inputs:
             write_jsonl(workdir / inputs["lid"], [{"id": g["id"], "lang": lang, "metric": "lid", "value": 1.0}
                                                   for g in gens])
@@ -73,7 +79,8 @@ def _snakemake(workdir, *args):
     env = dict(os.environ, **{KEY_ENV: KEY})
     return subprocess.run([sys.executable, "-m", "snakemake", *args, "--snakefile", str(REPO / "Snakefile"),
                            "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"),
-                           "--allowed-rules", "judge", "judge_local", "judge_cost", "-c2", "--quiet", "rules"],
+                           "--allowed-rules", "judge", "judge_local", "judge_pair", "judge_pair_local", "judge_cost",
+                           "-c2", "--quiet", "rules"],
                           capture_output=True, text=True, timeout=300, env=env)
 
 
@@ -88,13 +95,20 @@ def test_judge_rules_with_openai_backend(tmp_path):
         for target in targets:
             records = read_jsonl(tmp_path / target)
             assert len(records) == 3 and all(("error" in r) != (r["value"] is not None) for r in records), target
-        pairwise = [t for t in targets if "/pairwise/" in t and "/tiny-llama/" in t]
-        assert [r["verdict"] for r in read_jsonl(tmp_path / pairwise[0])] == ["tie", "win", "win"]
-        reference_run = [t for t in targets if "/pairwise/tiny-bloom-m/" in t]
-        assert all("pairwise reference" in r["error"] for r in read_jsonl(tmp_path / reference_run[0]))
+        # the pairs, both orders scored 0-10 (the Vicuna review line): the fine-tuned run wins after prompt 0
+        first = read_jsonl(tmp_path / next(t for t in targets if "/pairwise/tiny-llama/bactrian-multi/" in t))
+        assert [r["verdict"] for r in first] == ["tie", "win", "win"]
+        assert first[1]["reference"] == "tiny-llama/published/tiny-alpaca-lora"
+        assert (first[1]["scores_ab"], first[1]["scores_ba"]) == ([9, 6], [6, 9])
+        assert (first[1]["run_score"], first[1]["reference_score"]) == (9, 6)
+        second = read_jsonl(tmp_path / next(t for t in targets if "/pairwise/tiny-bloomz/" in t))
+        assert [r["verdict"] for r in second] == ["tie", "loss", "loss"]
         with open(tmp_path / "results/tables/judge_cost.csv", encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
         assert len(rows) == len(targets)
+        pair = next(r for r in rows if r["metric"] == "pairwise" and r["model"] == "tiny-llama")
+        assert (pair["trainset"], pair["opponent"], pair["items"]) == (
+            "bactrian-multi", "tiny-llama/published/tiny-alpaca-lora", "3")  # a pair's row names both runs
         single = next(r for r in rows if r["metric"] == "judge-single")
         assert single["judge"] == "api" and single["judge_model"] == "fake-judge-0613" and int(single["items"]) == 3
         cost = (int(single["prompt_tokens"]) * 0.5 + int(single["completion_tokens"]) * 1.5) / 1000

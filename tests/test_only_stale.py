@@ -30,7 +30,7 @@ from polyalpaca.effects import effect_of, leaves, node_at
 from .conftest import REPO, copy_repo
 
 SMOKE_CONFIG = REPO / "tests" / "smoke" / "config.yaml"
-DIRECTORY_RULES = {"fetch_model", "fetch_tokenizer", "fetch_nllb", "convert_nllb", "train_run"}
+DIRECTORY_RULES = {"fetch_model", "fetch_tokenizer", "fetch_adapter", "fetch_nllb", "convert_nllb", "train_run"}
 TABLE_OR_FIGURE = re.compile(r"^(study_table|study_provenance|judge_cost|distill_table|roundtrip_report|benchmark_report"
                              r"|token_stats_report|figure_\w+)$")
 STAGE_BLOCKS = ("translate", "generate", "train", "evaluate", "recipes", "data", "figures", "resources")

@@ -11,6 +11,7 @@ import pytest
 from polyalpaca.cli import main
 from polyalpaca.config import load_config, study_runs
 from polyalpaca.evaluate import lid_ceiling_jobs
+from polyalpaca.pairs import study_generation_runs
 from polyalpaca.plan import format_plan, plan, study_jobs, train_gpu_hours, train_tokens
 
 from .conftest import REPO
@@ -49,7 +50,8 @@ def test_counts_per_study(grid):
     for study in grid["studies"]:
         runs = study_runs(grid, study)
         assert _row(rows, study, "train").jobs == len(runs)
-        assert _row(rows, study, "generate").jobs == sum(len(r.languages) for r in runs)
+        generating = study_generation_runs(grid, study)  # the runs and the study's baselines
+        assert _row(rows, study, "generate").jobs == sum(len(r.languages) for r in generating)
     # chen2024: lid + judge-single (gpt-3.5) on 50 prompts per (run, language)
     chen = _row(rows, "chen2024", "evaluate")
     gens = _row(rows, "chen2024", "generate").jobs
@@ -57,16 +59,20 @@ def test_counts_per_study(grid):
     assert ceilings > 0
     assert chen.jobs == 2 * gens + ceilings + 1 and chen.requests == 50 * gens  # + the judge cost table
     assert chen.cost_usd == pytest.approx(50 * gens * (900 * 0.0015 + 120 * 0.002) / 1000)
-    # bactrianx: pairwise on the 40-question subset, both orders; 3 multilingual runs x 12 languages and 2
-    # monolingual x 4, the reference run (12 languages) not judged against itself
-    assert _row(rows, "bactrianx", "evaluate").requests == (3 * 12 + 2 * 4 - 12) * 40 * 2
+    # bactrianx (§6): the three pairs, "we interchange the order of the provided answers, and assign scores
+    # twice for each question"; "We select 5 questions from each category, resulting in 40 questions per
+    # language" (sources.vicuna80.sample); the 12 test languages; GPT-4 prices
+    bx = _row(rows, "bactrianx", "evaluate")
+    assert bx.requests == 3 * 12 * 40 * 2
+    tok = grid["resources"]["estimates"]["judge_tokens"]["judge_pairwise"]
+    assert bx.cost_usd == pytest.approx(3 * 12 * 40 * 2 * (tok["input"] * 0.03 + tok["output"] * 0.06) / 1000)
     # zeroshot: relevance on 113 prompts for 54 runs x 4 languages; criteria on the LR selection's chosen run
     # of each of the 7 judged configurations only
     assert _row(rows, "zeroshot", "evaluate").requests == 54 * 4 * 113 + 7 * 4 * 113
     # translation: shards + 1 merge per (source, language), a download and a conversion per translator
     assert _row(rows, "zeroshot", "translate").jobs == 3 * (4 + 1) + 3 * (2 + 1) + 2  # dolly 4, alpacafarm 2 shards
-    # the pairwise reference has its judge job (it records why it is not compared), without requests
-    assert _row(rows, "bactrianx", "evaluate").jobs == 2 * 44 + len(lid_ceiling_jobs(grid, "bactrianx")) + 1
+    # LID of 44 run and 24 baseline generations (12 languages), 3 pairs x 12 languages, LID ceilings, cost table
+    assert _row(rows, "bactrianx", "evaluate").jobs == 68 + 36 + len(lid_ceiling_jobs(grid, "bactrianx")) + 1
     # round trips: back-translation and scores per translated (source, language), and the study's report
     assert _row(rows, "zeroshot", "roundtrip").jobs == 2 * 6 + 1
     # lm-evaluation-harness: 3 tasks for each of the 13 runs and their 3 base models, and the report

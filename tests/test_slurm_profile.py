@@ -124,7 +124,7 @@ def test_full_grid_dry_run(tmp_path):
 
 def test_paper_grid_slurm_submissions_within_target():
     """`polyalpaca plan` counts what the profile submits, from Snakemake's own dry run: a generation and
-    its surface metrics share one job, API judges go 20 to a job, and the paper grid stays within 1,200
+    its surface metrics share one job, API judges go 20 to a job, and the paper grid stays within 1,250
     submissions while every output keeps its own Snakemake job."""
     from polyalpaca import grid
     from polyalpaca.config import load_config
@@ -135,9 +135,11 @@ def test_paper_grid_slurm_submissions_within_target():
     jobs = grid.grid_jobs(config)
     generations = sum(job.rule == "generate_responses" for job in jobs)
     api_judges = set(judge_metric_names(config, local=False))  # rule judge; judge_local rides with generations
-    judges = sum(job.rule == "score" and job.get("metric") in api_judges for job in jobs)
+    judges = sum(job.rule in ("score", "judge_pair") and job.get("metric") in api_judges for job in jobs)
     subs = slurm_submissions(REPO / "config.yaml", PROFILE.parent, REPO)
-    assert subs.total <= 1200, subs
+    # 1,207: Bactrian-X's baselines (24 generation groups: 2 baselines x 12 languages) and pairs (36 API judge
+    # jobs) took the grid past 1,200
+    assert subs.total <= 1250, subs
     assert subs.by_unit["group generation"] == generations
     assert subs.by_unit["group judge"] == -(-judges // 20)
     distills = sum(job.rule == "distill_responses" for job in jobs)

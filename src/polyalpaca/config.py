@@ -209,15 +209,11 @@ def check_references(config: dict) -> None:
                          if LANG_PLACEHOLDER in pattern else [pattern])
                 for ts in names:
                     _need(errors, f"{bwhere}.trainsets[{i}]", ts, config["trainsets"], "trainsets")
-        ref = study.get("pairwise_reference")
-        if ref:
-            _need(errors, f"{where}.pairwise_reference.model", ref["model"], config["models"], "models")
-            _need(errors, f"{where}.pairwise_reference.trainset", ref["trainset"], config["trainsets"], "trainsets")
-            _need(errors, f"{where}.pairwise_reference.tuning", ref["tuning"], config["tunings"], "tunings")
-        kinds = {config.get("metrics", {}).get(m, {}).get("kind") for m in study["metrics"]}
-        if "judge_pairwise" in kinds and not ref:
-            errors.append(f"{where}: a judge_pairwise metric needs 'pairwise_reference'")
 
+    if not errors:  # baselines and pairs expand runs: only once every name they use is known
+        from .pairs import reference_errors
+
+        errors.extend(reference_errors(config))
     if errors:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(dict.fromkeys(errors)))
 
@@ -319,7 +315,8 @@ class Run:
 
 
 def study_runs(config: dict, study: str) -> list[Run]:
-    """Expand a study's run blocks into runs; a run appearing twice gets the union of its languages."""
+    """Expand a study's run blocks into runs; a run appearing twice gets the union of its languages.
+    (Its baselines, not trained here: :func:`polyalpaca.pairs.study_baselines`.)"""
     merged: dict[tuple[str, str, str], list[str]] = {}
     for block in config["studies"][study]["runs"]:
         for model, tuning, pattern in itertools.product(block["models"], block["tunings"], block["trainsets"]):
@@ -330,12 +327,7 @@ def study_runs(config: dict, study: str) -> list[Run]:
             for trainset, langs in pairs:
                 have = merged.setdefault((model, trainset, tuning), [])
                 have.extend(lang for lang in langs if lang not in have)
-    runs = [Run(m, ts, tu, tuple(langs)) for (m, ts, tu), langs in merged.items()]
-    ref = config["studies"][study].get("pairwise_reference")
-    if ref and (ref["model"], ref["trainset"], ref["tuning"]) not in merged:
-        test_langs = sorted({lang for run in runs for lang in run.languages})
-        runs.append(Run(ref["model"], ref["trainset"], ref["tuning"], tuple(test_langs)))
-    return runs
+    return [Run(m, ts, tu, tuple(langs)) for (m, ts, tu), langs in merged.items()]
 
 
 def all_runs(config: dict) -> list[Run]:

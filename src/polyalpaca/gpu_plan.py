@@ -67,7 +67,7 @@ def _inference_rows(config: dict) -> list[SizingRow]:
     for job in grid.grid_jobs(config):
         if job.rule == "generate_responses":
             key = ("generate", job.get("model"))
-        elif (job.rule == "score" and config["metrics"][job.get("metric")]["kind"] in grid.JUDGE_KINDS
+        elif (job.rule in ("score", "judge_pair") and config["metrics"][job.get("metric")]["kind"] in grid.JUDGE_KINDS
               and local_judge_model(config, job.get("metric"))):
             key = ("judge", local_judge_model(config, job.get("metric")))
         elif job.rule == "lm_eval_task":  # sized like generation of the run's base model (rules/benchmark.smk)

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .config import study_runs, trainset_languages
+from .pairs import study_baselines, study_generation_runs, study_pairs
 
 # Output of each rule (the first, when a rule has several): DESIGN.md's path table.
 OUTPUTS = {
     "fetch_source": "resources/sources/{source}.jsonl",
     "fetch_model": "resources/models/{model}",
+    "fetch_adapter": "resources/adapters/{baseline}",
     "fetch_tokenizer": "resources/tokenizers/{tokenizer}",
     "fetch_nllb": "resources/nllb/{translator}",
     "fetch_openlid": "{path}",  # evaluate.openlid_path
@@ -35,6 +37,9 @@ OUTPUTS = {
     "train_run": "results/models/{model}/{trainset}/{tuning}",
     "generate_responses": "results/generations/{model}/{trainset}/{tuning}/{testset}/{lang}.jsonl",
     "score": "results/scores/{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.jsonl",
+    # a judge_pairwise metric on a pair of the study (run a = {model}..., run b = {model_b}...)
+    "judge_pair": "results/pairwise/{metric}/{model}/{trainset}/{tuning}/vs/{model_b}/{trainset_b}/{tuning_b}/"
+                  "{testset}/{lang}.jsonl",
     "lid_ceiling": "results/lid_ceiling/{metric}/{testset}/{lang}.jsonl",
     "judge_cost": "results/tables/judge_cost.csv",
     "select_lr": "results/tables/{study}_lr_selection.csv",
@@ -106,8 +111,9 @@ def study_translation_pairs(config: dict, study: str) -> list[tuple[str, str]]:
 
 
 def study_models(config: dict, study: str) -> list[str]:
-    """Base models of the study's runs, the models of its local judges and of its token table's tokenizers."""
-    models = {run.model for run in study_runs(config, study)}
+    """Base models of the study's runs and baselines, the models of its local judges and of its token table's
+    tokenizers."""
+    models = {run.model for run in study_generation_runs(config, study)}
     models |= {name for name in (config["studies"][study].get("token_stats") or {}).get("tokenizers", [])
                if name in config["models"]}
     for metric in config["studies"][study]["metrics"]:
@@ -130,6 +136,8 @@ def study_jobs(config: dict, study: str) -> list[GridJob]:
     sources = study_sources(config, study)
     jobs = [_job("data", "fetch_source", source=s) for s in sources if "derive" not in config["sources"][s]]
     jobs += [_job("data", "fetch_model", model=m) for m in study_models(config, study)]
+    jobs += [_job("data", "fetch_adapter", baseline=b.tuning) for b in study_baselines(config, study)
+             if "adapter" in config["baselines"][b.tuning]]
     if spec.get("token_stats"):
         jobs += [_job("data", "fetch_tokenizer", tokenizer=t) for t in spec["token_stats"]["tokenizers"]
                  if t in config["tokenizers"]]
@@ -160,12 +168,18 @@ def study_jobs(config: dict, study: str) -> list[GridJob]:
     if spec.get("token_stats"):
         jobs.append(_job("recipes", "token_stats_report", study=study))
     jobs += [_job("train", "train_run", model=r.model, trainset=r.trainset, tuning=r.tuning) for r in runs]
-    for run in runs:
+    generating = study_generation_runs(config, study)  # the runs and the baselines (not trained here)
+    for run in generating:
         jobs += [_job("generate", "generate_responses", model=run.model, trainset=run.trainset, tuning=run.tuning,
                       testset=spec["testset"], lang=lang) for lang in run.languages]
     for metric in spec["metrics"]:
+        if config["metrics"][metric]["kind"] == "judge_pairwise":  # judged per pair, not per run
+            jobs += [_job("evaluate", "judge_pair", metric=metric, model=p.a.model, trainset=p.a.trainset,
+                          tuning=p.a.tuning, model_b=p.b.model, trainset_b=p.b.trainset, tuning_b=p.b.tuning,
+                          testset=spec["testset"], lang=lang) for p in study_pairs(config, study) for lang in p.languages]
+            continue
         jobs += [_job("evaluate", "score", metric=metric, model=run.model, trainset=run.trainset, tuning=run.tuning,
-                      testset=spec["testset"], lang=lang) for run in runs for lang in run.languages]
+                      testset=spec["testset"], lang=lang) for run in generating for lang in run.languages]
     jobs += [_job("evaluate", "lid_ceiling", metric=metric, testset=testset, lang=lang)
              for metric, testset, lang in lid_ceiling_jobs(config, study)]
     if spec.get("lr_selection"):
@@ -214,6 +228,6 @@ def outputs(config: dict, *rules: str) -> list[str]:
 
 
 def metric_outputs(config: dict, kinds: tuple[str, ...]) -> list[str]:
-    """Score files of the metrics of these kinds."""
+    """Score files (pair score files included) of the metrics of these kinds."""
     return sorted({job.output for job in grid_jobs(config)
-                   if job.rule == "score" and config["metrics"][job.get("metric")]["kind"] in kinds})
+                   if job.rule in ("score", "judge_pair") and config["metrics"][job.get("metric")]["kind"] in kinds})

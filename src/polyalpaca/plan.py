@@ -9,7 +9,8 @@ throughputs from ``resources.gpu``. Formulas (N = parameters, T = tokens):
   max_steps x batch tokens; GPU hours = FLOPs / (gpu.train_tflops x 3600).
 - generation: FLOPs = 2·N·(prompt + max_new_tokens) per prompt; at gpu.decode_tflops.
 - translation: FLOPs = N·T·(1 + beam) (encoder once, decoder per beam); at gpu.decode_tflops.
-- judges: requests = runs x languages x prompts (pairwise: x 2 orders, the reference run excluded);
+- judges: requests = runs x languages x prompts (pairwise: pairs x languages both are tested in x
+  prompts x 2 orders);
   cost = requests x (input tokens x price_per_1k_input + output tokens x price_per_1k_output) / 1000.
 - distillation (stage distill): one request per source record and distilled language, priced the same way
   with ``judge_tokens.distill`` (the requests and cost columns count API calls of judges and distillation).
@@ -174,10 +175,7 @@ def _shard_hours(config: dict, source: str) -> float | None:
 def _score_estimate(config: dict, study: str, job: GridJob, prompts: tuple[int, float] | None) -> Job:
     key = (job.rule, job.wildcards)
     kind = config["metrics"][job.get("metric")]["kind"]
-    ref = config["studies"][study].get("pairwise_reference")
-    is_reference = kind == "judge_pairwise" and ref and (job.get("model"), job.get("trainset"), job.get("tuning")) == (
-        ref["model"], ref["trainset"], ref["tuning"])
-    if kind not in JUDGE_KINDS or is_reference:  # the reference is not compared with itself: no requests
+    if kind not in JUDGE_KINDS:
         return Job(job.stage, key)
     if not counts_judge_requests(config, study, job.get("metric"), job.get("model"), job.get("trainset"),
                                  job.get("tuning")):  # not the run an LR selection will judge
@@ -230,7 +228,7 @@ def study_jobs(config: dict, study: str) -> list[Job]:
                 tokens = prompts[0] * (prompts[1] * _lang_factor(config, job.get("lang")) + max_new)
                 hours = _decode_hours(config, 2 * config["models"][job.get("model")]["params_b"] * 1e9 * tokens)
             out.append(Job(job.stage, key, hours))
-        elif job.rule == "score":
+        elif job.rule in ("score", "judge_pair"):  # judge_pair: a pair of the study, both orders
             out.append(_score_estimate(config, study, job, prompts))
         elif job.rule == "distill_responses":
             out.append(_distill_estimate(config, job))

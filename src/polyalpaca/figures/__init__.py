@@ -14,8 +14,9 @@ Plotting modules (matplotlib, seaborn) are imported on first use, so the Snakefi
 
 from importlib import import_module
 
-from .specs import (PlotSpec, ScoreInput, figure_extra_inputs, figure_inputs, figure_paths, figure_runs, final_targets,
-                    plot_specs, study_view, score_inputs, spec_params, table_paths, tokens_table_path)
+from .specs import (PairInput, PlotSpec, ScoreInput, figure_extra_inputs, figure_inputs, figure_paths, figure_runs,
+                    final_targets, pair_inputs, plot_specs, study_view, score_inputs, spec_params, table_paths,
+                    tokens_table_path)
 
 _LAZY = {
     "Estimate": "bootstrap", "bootstrap_ci": "bootstrap", "bootstrap_strata": "bootstrap",
@@ -32,5 +33,5 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["PlotSpec", "ScoreInput", "figure_extra_inputs", "figure_inputs", "figure_paths", "figure_runs", "final_targets", "plot_specs",
+__all__ = ["PairInput", "PlotSpec", "ScoreInput", "pair_inputs", "figure_extra_inputs", "figure_inputs", "figure_paths", "figure_runs", "final_targets", "plot_specs",
            "study_view", "score_inputs", "spec_params", "table_paths", "tokens_table_path", *_LAZY]

@@ -6,10 +6,11 @@ import logging
 from pathlib import Path
 from typing import Callable
 
-from . import bactrianx, chen, human, modifiers, zeroshot
+from . import bactrianx, chen, human, modifiers, pairwise, zeroshot
+from ..errors import DataError
 from .plotting import FigureResult, Settings, finish, save, theme, unit_frame
 from .scores import load_prompt_scores, not_judged, require_scores
-from .specs import PlotSpec, figure_extra_inputs, figure_inputs, plot_specs, tokens_table_path
+from .specs import PAIR_KINDS, PlotSpec, figure_extra_inputs, figure_inputs, plot_specs, tokens_table_path
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,6 @@ FIGURE_KINDS: dict[str, Callable[..., FigureResult]] = {
     "criteria": zeroshot.criteria,
     "per_language": zeroshot.per_language,
     "configurations": zeroshot.configurations,
-    "pairwise_outcomes": bactrianx.pairwise_outcomes,
     "token_counts": bactrianx.token_counts,
 }
 
@@ -48,6 +48,20 @@ def make_figure(config: dict, name: str, root: str | Path = "results", given_inp
     if spec.kind == "token_counts":
         path = tokens_csv or tokens_table_path(root)
         result = bactrianx.token_counts(config, spec, bactrianx.read_token_table(path), settings, source=str(path))
+    elif spec.kind in PAIR_KINDS:
+        inputs = figure_inputs(config, spec, root)
+        _check_given([i.path for i in inputs], given_inputs, name)
+        records = pairwise.read_pair_scores(inputs, config["on_bad_line"])
+        if not records["value"].notna().any():
+            raise DataError(f"figure {name}: no verdict in any of its {len(inputs)} pair score files "
+                            f"({int(records['error'].sum())} records are errors)")
+        if spec.kind == "pairwise_outcomes":
+            result = pairwise.pairwise_outcomes(config, spec, records, settings)
+        elif spec.kind == "pairwise_groups":
+            result = pairwise.pairwise_groups(config, spec, records, settings)
+        else:
+            categories = pairwise.read_categories(figure_extra_inputs(config, spec, root))
+            result = pairwise.pairwise_categories(config, spec, records, categories, settings)
     elif spec.kind == "modifiers":
         inputs = figure_inputs(config, spec, root)
         _check_given([i.path for i in inputs], given_inputs, name)

@@ -21,6 +21,7 @@ from ..config import Run, study_runs, trainset_languages
 from ..effects import drawn_view
 from ..errors import ConfigError
 from ..grid import OUTPUTS
+from ..pairs import group_families, study_generation_runs, study_pairs
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +38,18 @@ KIND_METRIC_KINDS: dict[str, tuple[str, ...]] = {
     "task_helpfulness": ("judge_criteria",),
     "modifiers": ("judge_criteria",),
     "pairwise_outcomes": ("judge_pairwise",),
+    "pairwise_groups": ("judge_pairwise",),
+    "pairwise_categories": ("judge_pairwise",),
     "token_counts": (),
 }
 # kinds whose metrics must be of exactly these metric kinds (they read kind-specific sub-metrics)
 REQUIRED_METRIC_KIND = {"lid_gap": "judge_single", "criteria": "judge_criteria", "configurations": "judge_criteria",
                         "judge_agreement": "judge_criteria", "task_helpfulness": "judge_criteria",
                         "modifiers": "judge_criteria",
-                        "pairwise_outcomes": "judge_pairwise"}
+                        "pairwise_outcomes": "judge_pairwise", "pairwise_groups": "judge_pairwise",
+                        "pairwise_categories": "judge_pairwise"}
+# kinds drawn from the pair score files of studies.<s>.pairs (polyalpaca.figures.pairs), not per-run scores
+PAIR_KINDS = ("pairwise_outcomes", "pairwise_groups", "pairwise_categories")
 LANGUAGE_SETS = ("all", "seen", "unseen")
 
 
@@ -191,6 +197,9 @@ def _resolve(config: dict, name: str, study: str, raw: dict, errors: list[str]) 
     if kind == "judge_agreement" and not raw.get("human_annotations"):
         errors.append(f"{where}.human_annotations: kind 'judge_agreement' needs the human annotation file "
                       "(JSON Lines, format in polyalpaca.figures.human)")
+    if kind == "pairwise_groups" and not group_families(config, study):
+        errors.append(f"{where}: kind 'pairwise_groups' groups languages by families.<f>.pretraining_languages, "
+                      f"which no family of the models in studies.{study}.pairs has")
     size = raw.get("params_b") or {}
     return PlotSpec(
         name=name, study=study, kind=kind, families=families, methods=_as_tuple(raw.get("method")),
@@ -256,20 +265,16 @@ def figure_runs(config: dict, spec: PlotSpec) -> list[Run]:
 
 def score_inputs(config: dict, study: str, runs: list[Run] | None = None, metrics: tuple[str, ...] | None = None,
                  root: str | Path = "results") -> list[ScoreInput]:
-    """Score files of ``runs`` (default: all of the study's) for ``metrics`` (default: the study's).
-
-    The pairwise reference run is not judged against itself, so it has no pairwise score files.
-    """
+    """Score files of ``runs`` (default: all of the study's, its baselines included) for ``metrics``
+    (default: the study's). A judge_pairwise metric is scored per pair, not per run (:func:`pair_inputs`)."""
     body = config["studies"][study]
-    runs = study_runs(config, study) if runs is None else runs
+    runs = study_generation_runs(config, study) if runs is None else runs
     metrics = tuple(body["metrics"]) if metrics is None else metrics
-    ref = body.get("pairwise_reference")
-    ref_id = f"{ref['model']}/{ref['trainset']}/{ref['tuning']}" if ref else None
     out = []
     for run in runs:
         for metric in metrics:
             kind = config["metrics"][metric]["kind"]
-            if kind == "judge_pairwise" and run.id == ref_id:
+            if kind == "judge_pairwise":
                 continue
             for lang in run.languages:
                 out.append(ScoreInput(run.model, run.trainset, run.tuning, body["testset"], lang, metric, kind,
@@ -278,21 +283,60 @@ def score_inputs(config: dict, study: str, runs: list[Run] | None = None, metric
     return out
 
 
-def figure_inputs(config: dict, spec: PlotSpec, root: str | Path = "results") -> list[ScoreInput]:
-    """Score files one figure reads (token_counts reads the token table instead)."""
+@dataclass(frozen=True)
+class PairInput:
+    """One pair score file: run ``a`` judged against run ``b`` (both orders) with one metric in one language."""
+
+    a: str
+    b: str
+    testset: str
+    lang: str
+    metric: str
+    path: str
+
+
+def pair_inputs(config: dict, study: str, metrics: tuple[str, ...] | None = None,
+                languages: tuple[str, ...] | None = None, root: str | Path = "results") -> list[PairInput]:
+    """Pair score files of the study's pairs (``OUTPUTS["judge_pair"]`` below ``root``) for its judge_pairwise
+    ``metrics`` (default: all of them), in ``languages`` (default: every language of each pair)."""
+    body = config["studies"][study]
+    metrics = tuple(m for m in (body["metrics"] if metrics is None else metrics)
+                    if config["metrics"][m]["kind"] == "judge_pairwise")
+    out = []
+    for metric in metrics:
+        for pair in study_pairs(config, study):
+            for lang in pair.languages:
+                if languages is not None and lang not in languages:
+                    continue
+                path = Path(OUTPUTS["judge_pair"].format(
+                    metric=metric, model=pair.a.model, trainset=pair.a.trainset, tuning=pair.a.tuning,
+                    model_b=pair.b.model, trainset_b=pair.b.trainset, tuning_b=pair.b.tuning,
+                    testset=body["testset"], lang=lang))
+                out.append(PairInput(pair.a.id, pair.b.id, body["testset"], lang, metric,
+                                     str(Path(root) / path.relative_to("results"))))
+    return out
+
+
+def figure_inputs(config: dict, spec: PlotSpec, root: str | Path = "results") -> list[ScoreInput] | list[PairInput]:
+    """Score files one figure reads (token_counts reads the token table instead; pair kinds the pair files)."""
     if spec.kind == "token_counts":
         return []
+    if spec.kind in PAIR_KINDS:
+        return pair_inputs(config, spec.study, spec.metrics, spec.languages, root)
     return score_inputs(config, spec.study, figure_runs(config, spec), spec.metrics, root)
 
 
 def figure_extra_inputs(config: dict, spec: PlotSpec, root: str | Path = "results") -> list[str]:
     """Files a figure reads besides score files: the human annotations (judge_agreement), the test
-    prompts with their tasks (task_helpfulness)."""
+    prompts with their tasks (task_helpfulness) or categories (pairwise_categories)."""
     if spec.kind == "judge_agreement":
         return [spec.human_annotations]
-    if spec.kind == "task_helpfulness":
+    if spec.kind in ("task_helpfulness", "pairwise_categories"):
         testset = config["studies"][spec.study]["testset"]
-        langs = sorted({lang for run in figure_runs(config, spec) for lang in run.languages})
+        if spec.kind == "pairwise_categories":
+            langs = sorted({inp.lang for inp in pair_inputs(config, spec.study, spec.metrics, spec.languages)})
+        else:
+            langs = sorted({lang for run in figure_runs(config, spec) for lang in run.languages})
         return [str(Path(root) / "testsets" / testset / f"{lang}.jsonl") for lang in langs]
     return []
 
@@ -325,7 +369,7 @@ def final_targets(config: dict, root: str | Path = "results") -> list[str]:
 
 def study_view(config: dict, study: str, figures: bool = True) -> dict:
     """The part of the config that a study's tables and figures read, as a config of its own: the study,
-    its runs' models, trainsets and tunings, its test set, decoding, metrics and judges, the language
+    its runs' models, trainsets and tunings, its baselines, its test set, decoding, metrics and judges, the language
     table and the figures block — without operational settings (``effects.drawn_view``).
 
     Rules pass it as the figure and table jobs' param and the scripts draw from it alone, so a cosmetic
@@ -343,7 +387,9 @@ def study_view(config: dict, study: str, figures: bool = True) -> dict:
         "on_bad_line": config["on_bad_line"],
         "languages": drawn_view(config, "languages"),
         "families": drawn_view(config, "families"),
-        "models": {m: drawn_view(config, "models", m) for m in sorted({r.model for r in runs})},
+        "models": {m: drawn_view(config, "models", m)
+                   for m in sorted({r.model for r in runs} | {config["baselines"][b]["model"] for b in body["baselines"]})},
+        "baselines": {b: drawn_view(config, "baselines", b) for b in body["baselines"]},
         "trainsets": {t: drawn_view(config, "trainsets", t) for t in config["trainsets"]
                       if t in {r.trainset for r in runs}},
         "tunings": {t: drawn_view(config, "tunings", t) for t in sorted({r.tuning for r in runs})},

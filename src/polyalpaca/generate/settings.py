@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..config import study_runs
+from ..pairs import study_generation_runs
 from ..effects import schema_defaults
 from ..errors import ConfigError
 from ..templates import get_template, stop_strings
@@ -112,7 +112,7 @@ def studies_by_run(config: dict) -> dict[tuple[str, str, str, str], list[str]]:
     job cost most of the paper grid's dry run)."""
     index: dict[tuple[str, str, str, str], list[str]] = {}
     for name, study in config["studies"].items():
-        for r in study_runs(config, name):
+        for r in study_generation_runs(config, name):
             studies = index.setdefault((r.model, r.trainset, r.tuning, study["testset"]), [])
             if name not in studies:
                 studies.append(name)
@@ -142,7 +142,7 @@ def generation_jobs(config: dict) -> list[tuple[str, str, str, str, str]]:
     """Every (model, trainset, tuning, testset, lang) the studies generate for, each once, sorted."""
     jobs = set()
     for name, study in config["studies"].items():
-        for run in study_runs(config, name):
+        for run in study_generation_runs(config, name):
             for lang in run.languages:
                 jobs.add((run.model, run.trainset, run.tuning, study["testset"], lang))
     return sorted(jobs)

@@ -110,7 +110,9 @@ def generate_texts_vllm(run_dir: str | Path, base_dir: str | Path, prompts: Sequ
             from vllm.lora.request import LoRARequest
 
             rank = json.loads((run_dir / "adapter_config.json").read_text(encoding="utf-8")).get("r", 16)
-            llm = LLM(model=str(base_dir), tokenizer=str(run_dir), dtype=name, enable_lora=True,
+            # a published adapter (a baseline) ships no tokenizer: its base model's, as load_tokenizer does
+            tokenizer = run_dir if (run_dir / "tokenizer_config.json").is_file() else base_dir
+            llm = LLM(model=str(base_dir), tokenizer=str(tokenizer), dtype=name, enable_lora=True,
                       max_lora_rank=max(8, int(rank)), seed=0)
             request = LoRARequest("adapter", 1, str(run_dir))
         else:

@@ -13,15 +13,21 @@ from pathlib import Path
 from ...errors import DataError
 from ...io import atomic_open, iter_jsonl
 
-COLUMNS = ["metric", "judge", "judge_model", "model", "trainset", "tuning", "testset", "lang", "items", "errors",
-           "answers", "cached_answers", "prompt_tokens", "completion_tokens", "cost_usd"]
+COLUMNS = ["metric", "judge", "judge_model", "model", "trainset", "tuning", "opponent", "testset", "lang", "items",
+           "errors", "answers", "cached_answers", "prompt_tokens", "completion_tokens", "cost_usd"]
 
 
 def _path_fields(path: Path) -> dict[str, str]:
+    """A run's score path .../{metric}/{model}/{trainset}/{tuning}/{testset}/{lang}.jsonl, or a pair's
+    .../{metric}/{model}/{trainset}/{tuning}/vs/{model_b}/{trainset_b}/{tuning_b}/{testset}/{lang}.jsonl
+    (``opponent`` the pair's second run)."""
     parts = path.with_suffix("").parts
+    if len(parts) >= 10 and parts[-6] == "vs":
+        return dict(zip(("metric", "model", "trainset", "tuning"), parts[-10:-6]), opponent="/".join(parts[-5:-2]),
+                    testset=parts[-2], lang=parts[-1])
     if len(parts) < 6:
         raise DataError(f"{path}: not a score path .../{{metric}}/{{model}}/{{trainset}}/{{tuning}}/{{testset}}/{{lang}}.jsonl")
-    return dict(zip(("metric", "model", "trainset", "tuning", "testset", "lang"), parts[-6:]))
+    return dict(zip(("metric", "model", "trainset", "tuning", "testset", "lang"), parts[-6:]), opponent="")
 
 
 def cost_rows(score_paths: list[str | Path], prices: dict[str, dict]) -> list[dict]:

@@ -1,7 +1,8 @@
 """A local transformers model as judge, in one of two ways (``judges.<name>.local_answer``):
 
 * ``label_probs`` — the answer is read from the probabilities of the label tokens ("1"/"2"/"3", "0"/"1",
-  "A"/"B"/"C") after the template's answer prefix: always a verdict, no free text to parse.
+  "A"/"B"/"C") after the template's answer prefix: always a verdict, no free text to parse (the Vicuna
+  pair format: the first score's label, then the second's after it, written back as "8 6").
 * ``generate`` — the model writes its answer (greedy; a parse retry samples at
   ``evaluate.judge.parse_retry_temperature`` with a new seed) and the parsers read it exactly as an API
   judge's answer: what no parser accepts is counted as unparsed and ends as the item's error. This is
@@ -33,6 +34,8 @@ _WRITE_BACK = {
     "last_digit_0_1": lambda label: label,
     "pair_verdict": lambda label: f"[[{label}]]",
 }
+# formats whose answer is two labels, "<score 1> <score 2>" (the Vicuna review line of Bactrian-X §6)
+_TWO_LABELS = ("vicuna_pair",)
 
 
 def model_fingerprint(model_dir: Path) -> str:
@@ -68,9 +71,10 @@ class LocalBackend:
             return {"method": "generate", "max_new_tokens": min(template.max_tokens, self.judge.local_max_new_tokens),
                     "temperature": 0.0 if attempt == 0 else self.settings.parse_retry_temperature,
                     "seed": self.settings.seed + attempt}
-        if template.output_format not in _WRITE_BACK and template.output_format != "criteria_json":
+        if template.output_format not in (*_WRITE_BACK, *_TWO_LABELS) and template.output_format != "criteria_json":
             raise ConfigError(f"{template.path}: the local judge backend cannot answer in output_format "
-                              f"{template.output_format!r} (it reads one label: {', '.join(_WRITE_BACK)}, criteria_json)")
+                              f"{template.output_format!r} (it reads one label: {', '.join(_WRITE_BACK)}, two: "
+                              f"{', '.join(_TWO_LABELS)}, or criteria_json)")
         if template.local is None:
             raise ConfigError(f"{template.path}: the local judge backend needs a 'local' section "
                               "(answer_prefix, labels) in the template")
@@ -155,6 +159,11 @@ class LocalBackend:
                 probs[criterion], n = self._label_probs(prompt + prefix.replace("{criterion}", template.criterion_key(criterion)), labels)
                 tokens += n
             text = json.dumps({c: int(best(p)) for c, p in probs.items()})
+        elif template.output_format in _TWO_LABELS:  # two scores: the first, then the second after it
+            first, tokens = self._label_probs(prompt + prefix, labels)
+            second, n = self._label_probs(prompt + prefix + best(first) + " ", labels)
+            probs, tokens = {"first": first, "second": second}, tokens + n
+            text = f"{best(first)} {best(second)}"
         else:
             probs, tokens = self._label_probs(prompt + prefix, labels)
             text = _WRITE_BACK[template.output_format](best(probs))

@@ -135,20 +135,13 @@ def score_generations(
             raise DataError(f"{lid}: no language-ID score for {len(missing)} generation id(s) of {generations}, "
                             f"e.g. {missing[:3]}")
     if job.kind == "judge_pairwise":
-        if job.run_id == job.reference_run:
-            records = [{"id": item["id"], "lang": item.get("lang", job.lang), "metric": job.metric, "value": None,
-                        "reference": job.reference_run, "judge": judge.name, "template": tmpl.label,
-                        "error": "this run is the pairwise reference; it is not compared with itself"}
-                       for item in items]
-            write_jsonl(output, records)
-            return {"items": len(items), "errors": len(items), "requests": 0}
         if reference is None:
-            raise ValueError(f"metric {job.metric} (judge_pairwise) needs the reference generations")
+            raise ValueError(f"metric {job.metric} (judge_pairwise) needs the generations of the pair's second run")
         refs = _by_id(reference, read_jsonl(reference, on_bad_line=job.on_bad_line,
                                             check=_require(("id", "prompt", "response"))), "reference generations")
         missing = [item["id"] for item in items if item["id"] not in refs]
         if missing:
-            raise DataError(f"{reference}: the pairwise reference {job.reference_run} has no response for "
+            raise DataError(f"{reference}: the pair's second run {job.reference_run} has no response for "
                             f"{len(missing)} id(s) of {generations}, e.g. {missing[:3]}")
 
     backend = make_backend(judge, settings, model_dir, threads)

@@ -5,7 +5,7 @@
 * ``judge_criteria``: six criteria 1-3; for a wrong-language response only ``language_correctness`` is
   kept, the others are ``null`` and listed in ``skipped``; ``value`` = mean of the scored criteria.
 * ``relevance``: ``value`` 0/1.
-* ``judge_pairwise``: this run against the reference, judged in both orders; a verdict that changes
+* ``judge_pairwise``: this run against the reference (the second member of its pair), judged in both orders; a verdict that changes
   with the order is a tie; ``value`` 1.0 win / 0.5 tie / 0.0 loss.
 
 An unparseable answer is asked again ``parse_retries`` times, then recorded with ``error`` and the

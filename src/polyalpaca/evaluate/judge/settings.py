@@ -132,7 +132,7 @@ class JudgeJob:
         if self.kind not in KINDS:
             raise ConfigError(f"metrics.{self.metric}.kind: {self.kind!r} is not a judge kind ({', '.join(KINDS)})")
         if self.kind == "judge_pairwise" and not self.reference_run:
-            raise ConfigError(f"metrics.{self.metric}: a judge_pairwise job needs the study's pairwise_reference")
+            raise ConfigError(f"metrics.{self.metric}: a judge_pairwise job needs the second run of its pair")
 
     @property
     def run_id(self) -> str:

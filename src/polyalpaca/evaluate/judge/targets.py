@@ -15,14 +15,16 @@ SCORE = OUTPUTS["score"]
 GENERATION = "results/generations/{model}/{trainset}/{tuning}/{testset}/{lang}.jsonl"
 
 
-def judge_metric_names(config: dict, local: bool | None = None) -> list[str]:
-    """Judge metrics; ``local`` True/False: only those whose judge runs locally (a GPU job) / at an API."""
+def judge_metric_names(config: dict, local: bool | None = None, pairwise: bool | None = None) -> list[str]:
+    """Judge metrics; ``local`` True/False: only those whose judge runs locally (a GPU job) / at an API;
+    ``pairwise`` True/False: only judge_pairwise metrics (rule judge_pair) / the others (rule judge)."""
     return sorted(name for name, m in config["metrics"].items() if m["kind"] in KINDS
-                  and (local is None or (config["judges"][m["judge"]]["backend"] == "local") == local))
+                  and (local is None or (config["judges"][m["judge"]]["backend"] == "local") == local)
+                  and (pairwise is None or (m["kind"] == "judge_pairwise") == pairwise))
 
 
 def judge_score_targets(config: dict) -> list[str]:
-    """Every judge score file of every study (the pairwise reference run included: its records say so)."""
+    """Every judge score file of every study (pair score files included)."""
     return metric_outputs(config, KINDS)
 
 
@@ -48,16 +50,6 @@ def lid_metric_for(config: dict, metric: str, testset: str) -> str:
     return found.pop()
 
 
-def pairwise_reference_for(config: dict, metric: str, testset: str) -> dict:
-    refs = {tuple(sorted(config["studies"][n]["pairwise_reference"].items()))
-            for n in _studies_for(config, metric, testset) if config["studies"][n].get("pairwise_reference")}
-    if not refs:
-        raise ConfigError(f"metrics.{metric}: a judge_pairwise metric needs the study's pairwise_reference")
-    if len(refs) > 1:
-        raise ConfigError(f"metrics.{metric}: studies on test set {testset!r} name different pairwise references")
-    return dict(refs.pop())
-
-
 def template_path(config: dict, metric: str) -> str:
     """The metric's template file: the user's (as written in the config) or the built-in one, relative to
     the working directory when inside it — so a project moved elsewhere does not look changed (rejudge)."""
@@ -71,19 +63,20 @@ def template_path(config: dict, metric: str) -> str:
         return str(path)
 
 
-def judge_job(config: dict, metric: str, model: str, trainset: str, tuning: str, testset: str, lang: str) -> JudgeJob:
+def judge_job(config: dict, metric: str, model: str, trainset: str, tuning: str, testset: str, lang: str,
+              model_b: str | None = None, trainset_b: str | None = None, tuning_b: str | None = None) -> JudgeJob:
+    """The scoring job; a judge_pairwise job judges run ``model/trainset/tuning`` against run ``*_b`` (the
+    second member of a study's pair, its ``reference`` in the records)."""
     spec = config["metrics"][metric]
-    reference = None
-    if spec["kind"] == "judge_pairwise":
-        ref = pairwise_reference_for(config, metric, testset)
-        reference = f"{ref['model']}/{ref['trainset']}/{ref['tuning']}"
+    reference = f"{model_b}/{trainset_b}/{tuning_b}" if model_b else None
     return JudgeJob(metric=metric, kind=spec["kind"], judge=spec["judge"], model=model, trainset=trainset,
                     tuning=tuning, testset=testset, lang=lang, language=config["languages"][lang]["name"],
                     reference_run=reference, on_bad_line=config["on_bad_line"])
 
 
 def judge_inputs(config: dict, metric: str, model: str, trainset: str, tuning: str, testset: str,
-                 lang: str) -> dict[str, str]:
+                 lang: str, model_b: str | None = None, trainset_b: str | None = None,
+                 tuning_b: str | None = None) -> dict[str, str]:
     """Named inputs of a judging job: generations, template, and lid / reference / model_dir as needed.
     Rules call it with the job's wildcards: ``judge_inputs(config, **wildcards_dict(wc))``."""
     spec = config["metrics"][metric]
@@ -94,12 +87,12 @@ def judge_inputs(config: dict, metric: str, model: str, trainset: str, tuning: s
         inputs["lid"] = SCORE.format(metric=lid_metric_for(config, metric, testset), model=model, trainset=trainset,
                                      tuning=tuning, testset=testset, lang=lang)
     if spec["kind"] == "judge_pairwise":
-        ref = pairwise_reference_for(config, metric, testset)
-        if (ref["model"], ref["trainset"], ref["tuning"]) != (model, trainset, tuning):
-            inputs["reference"] = GENERATION.format(testset=testset, lang=lang, **ref)
-    selecting = selects_for(config, metric, testset, f"{model}/{trainset}/{tuning}")
-    if selecting:  # judged only if the study's LR selection chose this run (else: records saying so, no calls)
-        inputs["selection"] = selection_path(selecting)
+        inputs["reference"] = GENERATION.format(model=model_b, trainset=trainset_b, tuning=tuning_b,
+                                                testset=testset, lang=lang)
+    else:
+        selecting = selects_for(config, metric, testset, f"{model}/{trainset}/{tuning}")
+        if selecting:  # judged only if the study's LR selection chose this run (else: records saying so, no calls)
+            inputs["selection"] = selection_path(selecting)
     judge = config["judges"][spec["judge"]]
     if judge["backend"] == "local":
         inputs["model_dir"] = f"resources/models/{judge['model']}"
@@ -115,11 +108,14 @@ def judge_result_params(config: dict, metric: str) -> dict:
 
 
 WILDCARDS = ("metric", "model", "trainset", "tuning", "testset", "lang")
+PAIR_WILDCARDS = ("model_b", "trainset_b", "tuning_b")
 
 
 def wildcards_dict(wildcards) -> dict[str, str]:
-    """The judge rule's wildcards as keyword arguments of :func:`judge_inputs` / :func:`judge_job`."""
-    return {name: getattr(wildcards, name) for name in WILDCARDS}
+    """The judge rules' wildcards (judge_pair's: the second run's too) as keyword arguments of
+    :func:`judge_inputs` / :func:`judge_job`."""
+    names = WILDCARDS + tuple(n for n in PAIR_WILDCARDS if hasattr(wildcards, n))
+    return {name: getattr(wildcards, name) for name in names}
 
 
 def local_judge_model(config: dict, metric: str) -> str | None:
