@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import shutil
 from pathlib import Path
 
 from ..errors import ConfigError, PolyalpacaError
+from .staging import hub_snapshot, link_folder, staged_folder
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +31,7 @@ def fetch_adapter(name: str, spec: dict, base_dir: str | Path, out_dir: str | Pa
     (what a tiny adapter adapts)."""
     out_dir, base_dir = Path(out_dir), Path(base_dir)
     adapter = spec["adapter"]
-    tmp = out_dir.with_name(f".{out_dir.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
+    with staged_folder(out_dir) as tmp:
         if "tiny" in adapter:
             from ..tiny import build_lora_adapter
 
@@ -45,31 +42,19 @@ def fetch_adapter(name: str, spec: dict, base_dir: str | Path, out_dir: str | Pa
         else:
             _download(name, adapter, tmp)
         check_adapter_fits(name, spec["model"], tmp, base_dir)
-        shutil.rmtree(out_dir, ignore_errors=True)
-        tmp.rename(out_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return out_dir
 
 
 def _link_local(name: str, src: Path, dst: Path) -> None:
     if not (src / "adapter_config.json").is_file():
         raise ConfigError(f"baselines.{name}.adapter.path: {src} is not an adapter folder (no adapter_config.json)")
-    dst.mkdir(parents=True)
-    for item in src.iterdir():
-        os.symlink(item.resolve(), dst / item.name)
+    link_folder(src, dst)
 
 
 def _download(name: str, adapter: dict, dst: Path) -> None:
-    from huggingface_hub import snapshot_download
-
-    try:
-        snapshot_download(adapter["hf"], revision=adapter.get("revision"), local_dir=dst,
-                          allow_patterns=ADAPTER_PATTERNS)
-    except Exception as err:  # offline, gated, unknown id
-        raise PolyalpacaError(
-            f"baselines.{name}.adapter: could not download {adapter['hf']!r} from the hub ({type(err).__name__}: "
-            f"{str(err)[:300]}). Download it where the hub is reachable and set baselines.{name}.adapter.path") from None
+    hub_snapshot(adapter["hf"], adapter.get("revision"), dst, ADAPTER_PATTERNS, where=f"baselines.{name}.adapter",
+                 what=repr(adapter["hf"]),
+                 advice=f"Download it where the hub is reachable and set baselines.{name}.adapter.path")
     if not (dst / "adapter_config.json").is_file():
         raise PolyalpacaError(f"baselines.{name}.adapter: {adapter['hf']!r} has no adapter_config.json (not a PEFT adapter)")
 

@@ -9,12 +9,11 @@ and then renamed.
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 from pathlib import Path
 from typing import Iterable
 
 from ..errors import PolyalpacaError
+from .staging import hub_snapshot, link_folder, staged_folder
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +25,7 @@ TOKENIZER_PATTERNS = ["config.json", "tokenizer*", "special_tokens_map.json", "a
 def fetch_tokenizer(name: str, spec: dict, out_dir: str | Path, *, texts: Iterable[str] = ()) -> int:
     """Materialize tokenizer ``name`` in ``out_dir``; returns its vocabulary size (``len(tokenizer)``)."""
     out_dir = Path(out_dir)
-    tmp = out_dir.with_name(f".{out_dir.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
+    with staged_folder(out_dir) as tmp:
         if "tiny" in spec:
             from ..tiny.mbart import build_mbart50_tokenizer
 
@@ -38,10 +35,6 @@ def fetch_tokenizer(name: str, spec: dict, out_dir: str | Path, *, texts: Iterab
         else:
             _download(name, spec, tmp)
         size = check_loads(name, tmp, spec)
-        shutil.rmtree(out_dir, ignore_errors=True)
-        tmp.rename(out_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     log.info("tokenizers.%s: %d entries in %s", name, size, out_dir)
     return size
 
@@ -60,19 +53,12 @@ def check_loads(name: str, folder: Path, spec: dict) -> int:
 def _link_local(name: str, src: Path, dst: Path) -> None:
     if not src.is_dir():
         raise PolyalpacaError(f"tokenizers.{name}.path: {src} is not a folder")
-    dst.mkdir(parents=True)
-    for item in src.iterdir():
-        os.symlink(item.resolve(), dst / item.name)
+    link_folder(src, dst)
 
 
 def _download(name: str, spec: dict, dst: Path) -> None:
-    from huggingface_hub import snapshot_download
-
-    try:
-        snapshot_download(spec["hf"], revision=spec.get("revision"), local_dir=dst, allow_patterns=TOKENIZER_PATTERNS)
-    except Exception as err:  # offline, gated, unknown id: one actionable message
-        raise PolyalpacaError(
-            f"tokenizers.{name}: could not download the tokenizer of {spec['hf']!r} from the hub "
-            f"({type(err).__name__}: {str(err)[:300]}). Where the hub is reachable, run `huggingface-cli download "
-            f"{spec['hf']} --include 'tokenizer*' '*.model' config.json --local-dir <folder>` and set "
-            f"tokenizers.{name}.path to that folder") from None
+    hf = spec["hf"]
+    hub_snapshot(hf, spec.get("revision"), dst, TOKENIZER_PATTERNS, where=f"tokenizers.{name}",
+                 what=f"the tokenizer of {hf!r}",
+                 advice=f"Where the hub is reachable, run `huggingface-cli download {hf} --include 'tokenizer*' "
+                        f"'*.model' config.json --local-dir <folder>` and set tokenizers.{name}.path to that folder")
