@@ -150,6 +150,8 @@ def test_config_errors_name_the_key():
         check_references(raw)
     with pytest.raises(ConfigError, match="drop: \\['typo'\\] are not flags"):
         DistillSpec.from_config("src", {"judge": "x", "drop": ["typo"]})
+    with pytest.raises(ConfigError, match="drop: must include 'empty'"):
+        DistillSpec.from_config("src", {"judge": "x", "drop": ["truncated"]})
 
 
 def test_paper_grid_distils_51_languages_with_gpt35_turbo():

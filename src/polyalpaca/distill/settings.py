@@ -33,6 +33,9 @@ class DistillSpec:
         unknown = set(self.drop) - set(FLAGS)
         if unknown:
             raise ConfigError(f"{self.where}.drop: {sorted(unknown)} are not flags ({', '.join(FLAGS)})")
+        if "empty" not in self.drop:
+            raise ConfigError(f"{self.where}.drop: must include 'empty' (an answer without text, or whose request "
+                              f"failed, is no training target); the other flags may be kept and counted")
         object.__setattr__(self, "drop", tuple(self.drop))
 
     @property
