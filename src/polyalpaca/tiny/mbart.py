@@ -11,12 +11,11 @@ against SentencePiece itself. The folder loads with ``AutoTokenizer`` like the h
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from ..data.staging import staged_folder
 from ..errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -68,18 +67,11 @@ def build_mbart50_tokenizer(out_dir: str | Path, texts: Iterable[str], *, vocab_
     texts = [str(t) for t in texts]
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with staged_folder(out_dir) as tmp:
         with tempfile.TemporaryDirectory() as work:
             spm_path = train_unigram(texts, Path(work) / "spm", vocab_size)
             tokenizer = mbart50_tokenizer_from_sentencepiece(spm_path)
             check_tokenizer(tokenizer, spm_path, texts[:200])
         tokenizer.save_pretrained(tmp)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     log.info("built a tiny mBART-50 tokenizer (%d entries) in %s", len(tokenizer), out_dir)
     return out_dir

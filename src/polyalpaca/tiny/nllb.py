@@ -12,12 +12,11 @@ SentencePiece itself. The folder is saved like a hub snapshot, so ``AutoTokenize
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from ..data.staging import staged_folder
 from ..errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -110,8 +109,7 @@ def build_nllb_model(
     texts = [str(t) for t in texts]
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with staged_folder(out_dir) as tmp:
         with tempfile.TemporaryDirectory() as work:
             spm_path = train_sentencepiece(texts, Path(work) / "spm", vocab_size)
             tokenizer = nllb_tokenizer_from_sentencepiece(spm_path, nllb_codes)
@@ -131,12 +129,6 @@ def build_nllb_model(
         )
         model = M2M100ForConditionalGeneration(config).eval()
         model.save_pretrained(tmp)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     log.info("built tiny NLLB model (d_model=%d, %d+%d layers, vocab %d, %d language codes) in %s",
              d_model, encoder_layers, decoder_layers, len(tokenizer), len(nllb_codes), out_dir)
     return out_dir
